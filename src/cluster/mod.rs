@@ -1,0 +1,6 @@
+//! Cluster: hash slots (`slot`), the slot-map snapshot shards route with (`view`), and the
+//! node's cluster state with its config file (`state`).
+
+pub mod slot;
+pub mod state;
+pub mod view;

@@ -1,0 +1,558 @@
+//! The node's authoritative cluster state: myself and the nodes it knows, epochs, slot owners,
+//! migrating/importing marks and bus counters, with the settings that say what this node
+//! advertises.
+//!
+//! Owned by shard 0 only (`ShardState::cluster_state`). Every change is saved to
+//! `cluster-config-file` (`nodes_conf`) and published to all shards as a new immutable
+//! `ClusterView` (`view()`); shards never read this struct. It is sans-IO except for loading
+//! and saving its own file: it must never touch sockets, other shards or the clock (times come
+//! in as arguments), so the gossip of issue 7 can drive it from a simulator.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::cluster::view::{ClusterView, NodeAddr, UNASSIGNED};
+use crate::config::PreferredEndpointType;
+use crate::limits::SLOT_COUNT;
+
+pub mod describe;
+pub mod node;
+pub mod nodes_conf;
+
+pub use node::{flag, ClusterNode, NodeId};
+
+/// A master that starts (or restarts) stays `fail` this long after the first state update, so
+/// peers can tell it about a newer configuration first (`CLUSTER_WRITABLE_DELAY`).
+pub const WRITABLE_DELAY_MS: u64 = 2000;
+/// Bounds of the delay before a master that was in a minority turns `ok` again
+/// (`CLUSTER_MIN_REJOIN_DELAY`, `CLUSTER_MAX_REJOIN_DELAY`); in between it is the node timeout.
+pub const MIN_REJOIN_DELAY_MS: u64 = 500;
+pub const MAX_REJOIN_DELAY_MS: u64 = 5000;
+
+/// Bus message types, indexed as Redis's `CLUSTERMSG_TYPE_*` (the wire values); the names are
+/// those CLUSTER INFO prints in `cluster_stats_messages_<name>_sent`.
+pub const MESSAGE_TYPE_NAMES: [&str; 11] = [
+    "ping",
+    "pong",
+    "meet",
+    "fail",
+    "publish",
+    "auth-req",
+    "auth-ack",
+    "update",
+    "mfstart",
+    "module",
+    "publishshard",
+];
+
+/// The settings the cluster state depends on, taken from `Config` (so tests can build one
+/// without a whole config). `refresh` re-reads them after CONFIG SET.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterSettings {
+    /// `cluster-config-file`, resolved against `dir`.
+    pub config_path: PathBuf,
+    pub port: u16,
+    /// `cluster-port`; 0 means `port + 10000`.
+    pub cluster_port: u16,
+    pub announce_ip: String,
+    pub announce_port: u16,
+    pub announce_bus_port: u16,
+    pub announce_hostname: String,
+    pub require_full_coverage: bool,
+    pub preferred_endpoint: PreferredEndpointType,
+    /// `cluster-node-timeout`; also bounds the rejoin delay after a minority partition.
+    pub node_timeout_ms: u64,
+}
+
+impl ClusterSettings {
+    pub fn from_config(cfg: &crate::config::Config) -> ClusterSettings {
+        let file = PathBuf::from(&cfg.cluster_config_file);
+        let config_path = if file.is_absolute() {
+            file
+        } else {
+            cfg.dir.join(file)
+        };
+        ClusterSettings {
+            config_path,
+            port: cfg.port,
+            cluster_port: cfg.cluster_port,
+            announce_ip: cfg.cluster_announce_ip.clone(),
+            announce_port: cfg.cluster_announce_port,
+            announce_bus_port: cfg.cluster_announce_bus_port,
+            announce_hostname: cfg.cluster_announce_hostname.clone(),
+            require_full_coverage: cfg.cluster_require_full_coverage,
+            preferred_endpoint: cfg.cluster_preferred_endpoint_type,
+            node_timeout_ms: cfg.cluster_node_timeout_ms,
+        }
+    }
+
+    /// The client port and bus port this node advertises (Redis's `deriveAnnouncedPorts`).
+    pub fn announced_ports(&self) -> (u16, u16) {
+        let port = if self.announce_port != 0 {
+            self.announce_port
+        } else {
+            self.port
+        };
+        let cport = if self.announce_bus_port != 0 {
+            self.announce_bus_port
+        } else if self.cluster_port != 0 {
+            self.cluster_port
+        } else {
+            // Redis adds 10000 in an int and would announce an out-of-range port; the config
+            // layer rejects ports above 55535 in cluster mode, this only keeps us from panicking.
+            self.port.saturating_add(10_000)
+        };
+        (port, cport)
+    }
+}
+
+pub struct ClusterState {
+    pub settings: ClusterSettings,
+    /// Every known node; `nodes[0]` is always myself (the same order the view publishes).
+    nodes: Vec<ClusterNode>,
+    /// Owner of each slot: an index into `nodes`, or `UNASSIGNED`.
+    slot_owner: Vec<u16>,
+    /// Slots this node is migrating to / importing from another node (CLUSTER SETSLOT).
+    pub migrating_to: BTreeMap<u16, NodeId>,
+    pub importing_from: BTreeMap<u16, NodeId>,
+    pub current_epoch: u64,
+    pub last_vote_epoch: u64,
+    /// `cluster_state:ok`; recomputed by `update_state` after every change and by `cron`.
+    state_ok: bool,
+    /// First `update_state` call, and the last time we found ourselves in a minority
+    /// (no reachable majority of the masters serving slots), unix ms.
+    first_update_ms: Option<u64>,
+    among_minority_ms: Option<u64>,
+    /// Masters serving at least one slot (`cluster_size`).
+    size: usize,
+    pub messages_sent: [u64; MESSAGE_TYPE_NAMES.len()],
+    pub messages_received: [u64; MESSAGE_TYPE_NAMES.len()],
+    pub links_buffer_limit_exceeded: u64,
+}
+
+impl ClusterState {
+    /// A fresh node: new random id and shard id, master, no slots, epochs 0.
+    pub fn new(settings: ClusterSettings) -> ClusterState {
+        let mut me = ClusterNode::new(NodeId::random(), flag::MYSELF | flag::MASTER);
+        me.shard_id = NodeId::random();
+        let mut cs = ClusterState {
+            settings,
+            nodes: vec![me],
+            slot_owner: vec![UNASSIGNED; SLOT_COUNT],
+            migrating_to: BTreeMap::new(),
+            importing_from: BTreeMap::new(),
+            current_epoch: 0,
+            last_vote_epoch: 0,
+            state_ok: false,
+            first_update_ms: None,
+            among_minority_ms: None,
+            size: 0,
+            messages_sent: [0; MESSAGE_TYPE_NAMES.len()],
+            messages_received: [0; MESSAGE_TYPE_NAMES.len()],
+            links_buffer_limit_exceeded: 0,
+        };
+        cs.apply_announced();
+        cs
+    }
+
+    /// Startup: loads `cluster-config-file` or, when it is missing or empty, creates a new
+    /// node and writes the file. A corrupt file is an error naming the file and the line.
+    pub fn load_or_create(cfg: &crate::config::Config) -> Result<ClusterState, String> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Self::load_or_create_with(ClusterSettings::from_config(cfg), now_ms)
+    }
+
+    pub fn load_or_create_with(
+        settings: ClusterSettings,
+        now_ms: u64,
+    ) -> Result<ClusterState, String> {
+        let path = settings.config_path.clone();
+        let text = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                return Err(format!(
+                    "Could not read the cluster config file '{}': {e}",
+                    path.display()
+                ))
+            }
+        };
+        // Redis treats a zero-length file as a missing one (a node killed before its first save).
+        if text.iter().all(|b| b.is_ascii_whitespace()) {
+            let mut cs = ClusterState::new(settings);
+            cs.update_state(now_ms);
+            cs.save()?;
+            crate::observe::log::notice(&format!(
+                "No cluster configuration found, I'm {}",
+                cs.myself().id
+            ));
+            return Ok(cs);
+        }
+        let parsed = nodes_conf::parse(&text).map_err(|(line, why)| {
+            format!(
+                "Unrecoverable error: corrupted cluster config file '{}' line {line}: {why}",
+                path.display()
+            )
+        })?;
+        let mut cs = ClusterState::new(settings);
+        cs.nodes = parsed.nodes;
+        cs.slot_owner = parsed.slot_owner;
+        cs.migrating_to = parsed.migrating_to;
+        cs.importing_from = parsed.importing_from;
+        cs.last_vote_epoch = parsed.last_vote_epoch;
+        // As Redis: the current epoch is at least every config epoch we know.
+        cs.current_epoch = parsed.current_epoch.max(cs.max_config_epoch());
+        cs.apply_announced();
+        cs.update_state(now_ms);
+        let rendered = nodes_conf::render(&cs);
+        if rendered.as_bytes() != text.as_slice() {
+            cs.save()?;
+        }
+        crate::observe::log::notice(&format!(
+            "Node configuration loaded, I'm {}",
+            cs.myself().id
+        ));
+        Ok(cs)
+    }
+
+    /// Rewrites `cluster-config-file` atomically: temp file in the same directory, fsync,
+    /// rename over the old one, fsync the directory.
+    pub fn save(&self) -> Result<(), String> {
+        nodes_conf::write_atomic(
+            &self.settings.config_path,
+            nodes_conf::render(self).as_bytes(),
+        )
+        .map_err(|e| format!("error saving the cluster node config: {e}"))
+    }
+
+    /// Takes new settings (after CONFIG SET). Returns true when what this node advertises or
+    /// how it routes changed, so the caller updates the state, saves and publishes a new view.
+    pub fn refresh(&mut self, settings: ClusterSettings) -> bool {
+        if settings == self.settings {
+            return false;
+        }
+        let before = (
+            self.myself().ip.clone(),
+            self.myself().port,
+            self.myself().cport,
+            self.myself().hostname.clone(),
+        );
+        let coverage_changed =
+            settings.require_full_coverage != self.settings.require_full_coverage;
+        let endpoint_changed = settings.preferred_endpoint != self.settings.preferred_endpoint;
+        self.settings = settings;
+        self.apply_announced();
+        let me = self.myself();
+        before != (me.ip.clone(), me.port, me.cport, me.hostname.clone())
+            || coverage_changed
+            || endpoint_changed
+    }
+
+    /// Copies the announced address of myself from the settings. The IP stays what the file
+    /// (or, with the bus, a peer) said unless `cluster-announce-ip` is set, as in Redis.
+    fn apply_announced(&mut self) {
+        let (port, cport) = self.settings.announced_ports();
+        let ip = self.settings.announce_ip.clone();
+        let hostname = self.settings.announce_hostname.clone();
+        let me = self.myself_mut();
+        me.port = port;
+        me.cport = cport;
+        me.hostname = hostname;
+        if !ip.is_empty() {
+            me.ip = ip;
+        }
+    }
+
+    pub fn myself(&self) -> &ClusterNode {
+        &self.nodes[0]
+    }
+    pub fn myself_mut(&mut self) -> &mut ClusterNode {
+        &mut self.nodes[0]
+    }
+    pub fn nodes(&self) -> &[ClusterNode] {
+        &self.nodes
+    }
+    pub fn node_index(&self, id: &NodeId) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == *id)
+    }
+    /// Looks a node up by the id a client typed (any case-sensitive 40-char name).
+    pub fn lookup(&self, name: &[u8]) -> Option<&ClusterNode> {
+        let id = NodeId::parse(name)?;
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// Index into `nodes` of the slot's owner, or None when unassigned.
+    pub fn slot_owner(&self, slot: u16) -> Option<usize> {
+        match self.slot_owner.get(slot as usize) {
+            Some(&o) if o != UNASSIGNED => Some(o as usize),
+            _ => None,
+        }
+    }
+    pub fn slot_owners(&self) -> &[u16] {
+        &self.slot_owner
+    }
+
+    /// Gives `slot` to node `idx` (Redis's `clusterAddSlot`). Returns false if it is taken.
+    pub fn add_slot(&mut self, slot: u16, idx: usize) -> bool {
+        assert!(
+            idx < self.nodes.len(),
+            "slot owner {idx} is not a known node"
+        );
+        match self.slot_owner.get_mut(slot as usize) {
+            Some(o) if *o == UNASSIGNED => {
+                *o = idx as u16;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Unassigns `slot` (Redis's `clusterDelSlot`). Returns false if it was unassigned.
+    pub fn del_slot(&mut self, slot: u16) -> bool {
+        match self.slot_owner.get_mut(slot as usize) {
+            Some(o) if *o != UNASSIGNED => {
+                *o = UNASSIGNED;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Unassigns every slot of node `idx`; returns how many.
+    pub fn del_node_slots(&mut self, idx: usize) -> usize {
+        let mut n = 0;
+        for o in self
+            .slot_owner
+            .iter_mut()
+            .filter(|o| **o as usize == idx && **o != UNASSIGNED)
+        {
+            *o = UNASSIGNED;
+            n += 1;
+        }
+        n
+    }
+
+    pub fn count_node_slots(&self, idx: usize) -> usize {
+        self.slot_owner
+            .iter()
+            .filter(|&&o| o as usize == idx && o != UNASSIGNED)
+            .count()
+    }
+
+    /// The slot ranges (inclusive) node `idx` owns, in slot order.
+    pub fn node_slot_ranges(&self, idx: usize) -> Vec<(u16, u16)> {
+        let mut ranges: Vec<(u16, u16)> = Vec::new();
+        for (slot, &o) in self.slot_owner.iter().enumerate() {
+            if o == UNASSIGNED || o as usize != idx {
+                continue;
+            }
+            let slot = slot as u16;
+            match ranges.last_mut() {
+                Some(r) if r.1 + 1 == slot => r.1 = slot,
+                _ => ranges.push((slot, slot)),
+            }
+        }
+        ranges
+    }
+
+    /// Runs of consecutive slots with the same owner: (start, end, owner index), slot order.
+    pub fn slot_runs(&self) -> Vec<(u16, u16, usize)> {
+        let mut runs: Vec<(u16, u16, usize)> = Vec::new();
+        for (slot, &o) in self.slot_owner.iter().enumerate() {
+            if o == UNASSIGNED {
+                continue;
+            }
+            let slot = slot as u16;
+            match runs.last_mut() {
+                Some(r) if r.2 == o as usize && r.1 + 1 == slot => r.1 = slot,
+                _ => runs.push((slot, slot, o as usize)),
+            }
+        }
+        runs
+    }
+
+    /// Highest config epoch known, or the current epoch if higher (`clusterGetMaxEpoch`).
+    pub fn max_config_epoch(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|n| n.config_epoch)
+            .max()
+            .unwrap_or(0)
+            .max(self.current_epoch)
+    }
+
+    /// The epoch CLUSTER INFO shows as `cluster_my_epoch`: a replica shows its master's.
+    pub fn my_epoch(&self) -> u64 {
+        let me = self.myself();
+        if me.flags & flag::SLAVE != 0 {
+            if let Some(m) = me.master.and_then(|m| self.node_index(&m)) {
+                return self.nodes[m].config_epoch;
+            }
+        }
+        me.config_epoch
+    }
+
+    /// CLUSTER BUMPEPOCH (`clusterBumpConfigEpochWithoutConsensus`): true when bumped.
+    pub fn bump_epoch(&mut self) -> bool {
+        let max = self.max_config_epoch();
+        let mine = self.myself().config_epoch;
+        if mine == 0 || mine != max {
+            self.current_epoch += 1;
+            let e = self.current_epoch;
+            self.myself_mut().config_epoch = e;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// CLUSTER RESET: forget other nodes and every slot; HARD also takes a new id and zeroes
+    /// the epochs (`clusterReset`). The caller checked that a master holds no keys.
+    pub fn reset(&mut self, hard: bool) {
+        let me = self.myself_mut();
+        if me.flags & flag::SLAVE != 0 {
+            me.flags = (me.flags & !flag::SLAVE) | flag::MASTER;
+            me.master = None;
+        }
+        self.migrating_to.clear();
+        self.importing_from.clear();
+        self.slot_owner.iter_mut().for_each(|o| *o = UNASSIGNED);
+        self.nodes.truncate(1);
+        if hard {
+            self.current_epoch = 0;
+            self.last_vote_epoch = 0;
+            let me = self.myself_mut();
+            me.config_epoch = 0;
+            me.id = NodeId::random();
+            crate::observe::log::notice(&format!("Node hard reset, now I'm {}", me.id));
+        }
+    }
+
+    /// Adds a node learned from the bus (issue 7) and returns its index.
+    pub fn add_node(&mut self, node: ClusterNode) -> usize {
+        assert!(
+            self.node_index(&node.id).is_none(),
+            "node {} added twice",
+            node.id
+        );
+        assert!(node.flags & flag::MYSELF == 0, "only nodes[0] is myself");
+        self.nodes.push(node);
+        assert!(
+            self.nodes.len() < UNASSIGNED as usize,
+            "too many nodes for a u16 slot owner"
+        );
+        self.nodes.len() - 1
+    }
+
+    /// Recomputes `cluster_size` and `cluster_state` (Redis's `clusterUpdateState`), with
+    /// Redis's delays: a master stays `fail` for `WRITABLE_DELAY_MS` after its first update,
+    /// and turns `ok` only once it has been out of a minority for the rejoin delay (so a node
+    /// given all slots becomes `ok` up to 5 s later, exactly as redis-server does). Returns
+    /// true when `cluster_state` changed.
+    pub fn update_state(&mut self, now_ms: u64) -> bool {
+        let first = *self.first_update_ms.get_or_insert(now_ms);
+        let master = self.myself().is_master();
+        if master && !self.state_ok && now_ms.saturating_sub(first) < WRITABLE_DELAY_MS {
+            return false;
+        }
+        let mut ok = true;
+        if self.settings.require_full_coverage {
+            for &o in &self.slot_owner {
+                if o == UNASSIGNED
+                    || self
+                        .nodes
+                        .get(o as usize)
+                        .is_none_or(|n| n.flags & flag::FAIL != 0)
+                {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        let mut size = 0;
+        let mut reachable = 0;
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.flags & flag::MASTER != 0 && self.count_node_slots(i) > 0 {
+                size += 1;
+                if n.flags & (flag::FAIL | flag::PFAIL) == 0 {
+                    reachable += 1;
+                }
+            }
+        }
+        self.size = size;
+        // A partition with a minority of the masters serving slots refuses queries.
+        if reachable < size / 2 + 1 {
+            ok = false;
+            self.among_minority_ms = Some(now_ms);
+        }
+        if ok == self.state_ok {
+            return false;
+        }
+        let rejoin_delay_ms = self
+            .settings
+            .node_timeout_ms
+            .clamp(MIN_REJOIN_DELAY_MS, MAX_REJOIN_DELAY_MS);
+        let since_minority_ms = self
+            .among_minority_ms
+            .map_or(u64::MAX, |t| now_ms.saturating_sub(t));
+        if ok && master && since_minority_ms < rejoin_delay_ms {
+            return false;
+        }
+        self.state_ok = ok;
+        crate::observe::log::notice(&format!(
+            "Cluster state changed: {}",
+            if ok { "ok" } else { "fail" }
+        ));
+        true
+    }
+
+    /// Periodic work on shard 0, `hz` times a second (Redis's `clusterCron`, minus the bus):
+    /// while the state is `fail`, re-evaluate it so the delays above run out. Returns true
+    /// when the view must be published again.
+    pub fn cron(&mut self, now_ms: u64) -> bool {
+        !self.state_ok && self.update_state(now_ms)
+    }
+
+    pub fn state_ok(&self) -> bool {
+        self.state_ok
+    }
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The name a node is advertised by in MOVED and CLUSTER SLOTS/SHARDS `endpoint`
+    /// (`getPreferredEndpoint`).
+    pub fn preferred_endpoint<'a>(&self, n: &'a ClusterNode) -> &'a str {
+        match self.settings.preferred_endpoint {
+            PreferredEndpointType::Ip => &n.ip,
+            PreferredEndpointType::Hostname if !n.hostname.is_empty() => &n.hostname,
+            PreferredEndpointType::Hostname => "?",
+            PreferredEndpointType::UnknownEndpoint => "",
+        }
+    }
+
+    /// The routing snapshot every shard gets.
+    pub fn view(&self) -> ClusterView {
+        let nodes: Vec<NodeAddr> = self
+            .nodes
+            .iter()
+            .map(|n| NodeAddr {
+                id: n.id.to_string(),
+                ip: self.preferred_endpoint(n).to_string(),
+                port: n.port,
+            })
+            .collect();
+        ClusterView {
+            enabled: true,
+            myself: nodes[0].clone(),
+            slot_owner: self.slot_owner.clone(),
+            nodes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

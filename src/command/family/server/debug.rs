@@ -1,0 +1,398 @@
+//! DEBUG: the subset of Redis's debugging command that test suites and tools use (SLEEP,
+//! OBJECT, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, LOG, ERROR, HELP), gated by
+//! `enable-debug-command` exactly as Redis 7.
+//!
+//! DEBUG is one command with arity -2, not a container, because Redis checks the gate before
+//! looking at the subcommand and answers unknown subcommands and wrong argument counts with
+//! one combined error. Subcommands that read keys run on the shard owning each key; those
+//! that change server behaviour (SLEEP, SET-ACTIVE-EXPIRE) run on every shard.
+
+use crate::cluster::slot::{key_slot, owner_shard};
+use crate::command::args::eq_ic;
+use crate::command::spec::{flag, spec, CommandSpec, ConnResult, Exec, Split};
+use crate::config::{EnableFlag, MaxmemoryPolicy};
+use crate::error;
+use crate::resp::Out;
+use crate::shard::ShardState;
+use crate::store::keyspace::NO_EXPIRE;
+use crate::store::{Entry, StrValue, Value};
+
+use super::fanout::{fan_out, help, on_shard, subcommand_syntax_error};
+use super::sha1::{hex, sha1};
+
+pub const DEBUG: CommandSpec = CommandSpec {
+    complexity: "Depends on subcommand.",
+    ..spec(
+        "debug",
+        -2,
+        flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        (0, 0, 0),
+        &["@admin", "@slow", "@dangerous"],
+        "server",
+        "1.0.0",
+        "A container for debugging commands",
+        Exec::Conn(debug),
+        Split::None,
+    )
+};
+
+const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// Redis's `islocalClient`: loopback peers (unix sockets are not served yet).
+pub(crate) fn is_local_addr(addr: &str) -> bool {
+    let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    ip == "127.0.0.1" || ip == "::1"
+}
+
+pub(crate) fn debug_allowed(setting: EnableFlag, peer_addr: &str) -> bool {
+    match setting {
+        EnableFlag::Yes => true,
+        EnableFlag::Local => is_local_addr(peer_addr),
+        EnableFlag::No => false,
+    }
+}
+
+fn debug(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if !debug_allowed(st.cfg.enable_debug_command, &st.clients[ci].addr) {
+        out.error(NOT_ALLOWED);
+        return ConnResult::Done;
+    }
+    let sub = args[1];
+    let n = args.len();
+    let is = |name: &str| eq_ic(sub, name);
+    if is("help") && n == 2 {
+        debug_help(out);
+        ConnResult::Done
+    } else if is("sleep") && n == 3 {
+        let d = sleep_duration(args[2]);
+        fan_out(st, out, move |_: &mut ShardState| std::thread::sleep(d), |_, out| out.ok())
+    } else if is("set-active-expire") && n == 3 {
+        let on = atoi(args[2]) != 0;
+        fan_out(st, out, move |s: &mut ShardState| s.active_expire = on, |_, out| out.ok())
+    } else if is("object") && n == 3 {
+        let db = st.clients[ci].db;
+        let key = args[2].to_vec();
+        let dest = owner_shard(key_slot(&key), st.nshards);
+        on_shard(st, out, dest, move |s, out| object(s, db, &key, out))
+    } else if is("digest-value") {
+        let db = st.clients[ci].db;
+        let keys: Vec<Vec<u8>> = args[2..].iter().map(|k| k.to_vec()).collect();
+        let nkeys = keys.len();
+        let part = move |s: &mut ShardState| -> Vec<(usize, [u8; 20])> {
+            let Some(d) = s.store.dbs.get(db) else { return Vec::new() };
+            keys.iter()
+                .enumerate()
+                .filter(|(_, k)| owner_shard(key_slot(k), s.nshards) == s.id)
+                // peek: DEBUG sees logically expired keys, as Redis's dictFind does.
+                .map(|(i, k)| (i, d.peek(k).map_or([0; 20], value_digest)))
+                .collect()
+        };
+        fan_out(st, out, part, move |parts, out| {
+            let mut digests = vec![[0u8; 20]; nkeys];
+            for (i, d) in parts.into_iter().flatten() {
+                if let Some(slot) = digests.get_mut(i) {
+                    *slot = d;
+                }
+            }
+            out.array(nkeys);
+            for d in &digests {
+                out.simple(&hex(d));
+            }
+        })
+    } else if is("digest") && n == 2 {
+        fan_out(st, out, shard_digest, |parts, out| out.simple(&hex(&combine_digests(&parts))))
+    } else if is("log") && n == 3 {
+        crate::observe::log::warning(&format!("DEBUG LOG: {}", String::from_utf8_lossy(args[2])));
+        out.ok();
+        ConnResult::Done
+    } else if is("error") && n == 3 {
+        // The message is the whole error, code included, as Redis sends it.
+        out.error(&String::from_utf8_lossy(args[2]));
+        ConnResult::Done
+    } else {
+        subcommand_syntax_error(out, args);
+        ConnResult::Done
+    }
+}
+
+/// C `atoi`: optional spaces and sign, then digits up to the first other byte; 0 if none.
+fn atoi(b: &[u8]) -> i64 {
+    let s = String::from_utf8_lossy(b);
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for c in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// DEBUG SLEEP's seconds, read like C `strtod` on the longest numeric prefix; what is not a
+/// finite positive number sleeps 0 (Redis's nanosleep fails on those and returns at once).
+fn sleep_duration(b: &[u8]) -> std::time::Duration {
+    let s = String::from_utf8_lossy(b);
+    let t = s.trim_start();
+    let secs = (0..=t.len())
+        .rev()
+        .filter(|&i| t.is_char_boundary(i))
+        .find_map(|i| t[..i].parse::<f64>().ok())
+        .unwrap_or(0.0);
+    if secs.is_finite() && secs > 0.0 {
+        std::time::Duration::from_secs_f64(secs.min(1e9))
+    } else {
+        std::time::Duration::ZERO
+    }
+}
+
+/// Redis's `rdbSaveLen` size for a length.
+fn rdb_len_size(len: usize) -> usize {
+    if len < 1 << 6 {
+        1
+    } else if len < 1 << 14 {
+        2
+    } else if len as u64 <= u32::MAX as u64 {
+        5
+    } else {
+        9
+    }
+}
+
+/// Size of an integer saved with RDB's int encodings (8, 16, 32 bits), if it fits one.
+fn rdb_int_size(n: i64) -> Option<usize> {
+    if i8::try_from(n).is_ok() {
+        Some(2)
+    } else if i16::try_from(n).is_ok() {
+        Some(3)
+    } else if i32::try_from(n).is_ok() {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// `serializedlength` of DEBUG OBJECT: the value's size in an RDB file. Strings longer than
+/// 20 bytes are counted uncompressed (Redis tries LZF on them when `rdbcompression` is on).
+fn serialized_len(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => {
+            let mut tmp = [0u8; 24];
+            let bytes = s.as_bytes(&mut tmp);
+            if bytes.len() <= 11 {
+                if let Some(size) = crate::resp::parse::parse_i64_strict(bytes).and_then(rdb_int_size) {
+                    return size;
+                }
+            }
+            rdb_len_size(bytes.len()) + bytes.len()
+        }
+    }
+}
+
+/// Redis shares the integer objects 0..10000 unless eviction needs per-object LRU/LFU data.
+fn refcount(v: &Value, maxmemory_bytes: u64, policy: MaxmemoryPolicy) -> i64 {
+    let lru_lfu = matches!(
+        policy,
+        MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::AllkeysLfu
+    );
+    match v {
+        Value::Str(StrValue::Int(n)) if (0..10_000).contains(n) && (maxmemory_bytes == 0 || !lru_lfu) => {
+            i32::MAX as i64
+        }
+        _ => 1,
+    }
+}
+
+fn object(s: &mut ShardState, db: usize, key: &[u8], out: &mut Out) {
+    let Some(e) = s.store.dbs.get(db).and_then(|d| d.peek(key)) else {
+        out.error(error::NO_SUCH_KEY);
+        return;
+    };
+    // `access_s` counts seconds from the shard's start; Redis's lru is a 24-bit seconds clock.
+    let idle_s = s.node.started.elapsed().as_secs().saturating_sub(e.access_s as u64);
+    let lru = (crate::shard::unix_ms() / 1000).saturating_sub(idle_s) & ((1 << 24) - 1);
+    out.simple(&format!(
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        e as *const Entry,
+        refcount(&e.value, s.cfg.maxmemory_bytes, s.cfg.maxmemory_policy),
+        e.value.encoding(),
+        serialized_len(&e.value),
+        lru,
+        idle_s
+    ));
+}
+
+fn xor_digest(d: &mut [u8; 20], data: &[u8]) {
+    for (x, y) in d.iter_mut().zip(sha1(data)) {
+        *x ^= y;
+    }
+}
+
+fn mix_digest(d: &mut [u8; 20], data: &[u8]) {
+    xor_digest(d, data);
+    *d = sha1(&d[..]);
+}
+
+/// Redis's object type numbers, hashed into digests.
+fn rdb_type(v: &Value) -> u32 {
+    match v {
+        Value::Str(_) => 0,
+    }
+}
+
+/// Redis's `xorObjectDigest` starting from `d`: type, value, and whether there is a TTL.
+fn object_digest(d: &mut [u8; 20], e: &Entry) {
+    mix_digest(d, &rdb_type(&e.value).to_be_bytes());
+    match &e.value {
+        Value::Str(s) => {
+            let mut tmp = [0u8; 24];
+            mix_digest(d, s.as_bytes(&mut tmp));
+        }
+    }
+    if e.expire_at_ms != NO_EXPIRE {
+        xor_digest(d, b"!!expire!!");
+    }
+}
+
+/// DEBUG DIGEST-VALUE of one entry.
+fn value_digest(e: &Entry) -> [u8; 20] {
+    let mut d = [0u8; 20];
+    object_digest(&mut d, e);
+    d
+}
+
+/// One shard's share of DEBUG DIGEST: per non-empty db, the XOR of its keys' digests. XOR
+/// commutes, so shards can be combined in any order.
+fn shard_digest(s: &mut ShardState) -> Vec<(usize, [u8; 20])> {
+    let mut res = Vec::new();
+    for (i, db) in s.store.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        let mut acc = [0u8; 20];
+        for slot in db.nonempty_slots() {
+            for (k, e) in db.slot_table(slot).into_iter().flatten() {
+                let mut d = [0u8; 20];
+                mix_digest(&mut d, k.as_slice());
+                object_digest(&mut d, e);
+                xor_digest(&mut acc, &d);
+            }
+        }
+        res.push((i, acc));
+    }
+    res
+}
+
+/// Redis's `computeDatasetDigest` from the shards' per-db parts: for each non-empty db in
+/// order, mix in the db number, then XOR in its keys.
+fn combine_digests(parts: &[Vec<(usize, [u8; 20])>]) -> [u8; 20] {
+    let mut per_db: std::collections::BTreeMap<usize, [u8; 20]> = Default::default();
+    for (db, d) in parts.iter().flatten() {
+        let acc = per_db.entry(*db).or_insert([0; 20]);
+        for (x, y) in acc.iter_mut().zip(d) {
+            *x ^= y;
+        }
+    }
+    let mut fin = [0u8; 20];
+    for (db, d) in per_db {
+        mix_digest(&mut fin, &(db as u32).to_be_bytes());
+        for (x, y) in fin.iter_mut().zip(d) {
+            *x ^= y;
+        }
+    }
+    fin
+}
+
+fn debug_help(out: &mut Out) {
+    help(
+        out,
+        "DEBUG",
+        &[
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
+            "ERROR <string>",
+            "    Return a Redis protocol error with <string> as message. Useful for clients",
+            "    unit tests to simulate Redis errors.",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "OBJECT <key>",
+            "    Show low level info about `key` and associated value.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(v: &[u8]) -> Entry {
+        Entry::new(Value::Str(StrValue::from_bytes(v)))
+    }
+
+    #[test]
+    fn digests_match_redis() {
+        // From redis-server 7.0.15: SET k hello; SET n 123; DEBUG DIGEST-VALUE k n; DEBUG DIGEST.
+        assert_eq!(hex(&value_digest(&entry(b"hello"))), "36b23a1456b2dce2c3ed252c456761301dba8060");
+        assert_eq!(hex(&value_digest(&entry(b"123"))), "89f7f51b707418f666d5b45e053bd5bbbf82ac2b");
+        let mut parts = Vec::new();
+        for (k, v) in [(&b"k"[..], &b"hello"[..]), (b"n", b"123")] {
+            let mut d = [0u8; 20];
+            mix_digest(&mut d, k);
+            object_digest(&mut d, &entry(v));
+            let mut acc = [0u8; 20];
+            xor_digest(&mut acc, &d);
+            // One key per "shard": the combination must not depend on the split.
+            parts.push(vec![(0, acc)]);
+        }
+        assert_eq!(hex(&combine_digests(&parts)), "2f656327f737ec33c360149b58539884505647be");
+        assert_eq!(hex(&combine_digests(&[])), "0000000000000000000000000000000000000000");
+    }
+
+    #[test]
+    fn serialized_lengths_like_rdb() {
+        assert_eq!(serialized_len(&entry(b"hello").value), 6);
+        assert_eq!(serialized_len(&entry(b"123").value), 2);
+        assert_eq!(serialized_len(&entry(b"1000").value), 3);
+        assert_eq!(serialized_len(&entry(b"100000").value), 5);
+        assert_eq!(serialized_len(&entry(b"10000000000").value), 12);
+        assert_eq!(serialized_len(&entry(&[b'x'; 100]).value), 102);
+    }
+
+    #[test]
+    fn c_number_parsing() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b" 12abc"), 12);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(atoi(b"-3"), -3);
+        assert_eq!(sleep_duration(b"0.5"), std::time::Duration::from_millis(500));
+        assert_eq!(sleep_duration(b"abc"), std::time::Duration::ZERO);
+        assert_eq!(sleep_duration(b"-1"), std::time::Duration::ZERO);
+        assert_eq!(sleep_duration(b"1e-2xyz"), std::time::Duration::from_millis(10));
+        assert_eq!(sleep_duration(b"inf"), std::time::Duration::ZERO);
+    }
+
+    #[test]
+    fn debug_gate() {
+        assert!(debug_allowed(EnableFlag::Yes, "10.0.0.1:5000"));
+        assert!(!debug_allowed(EnableFlag::No, "127.0.0.1:5000"));
+        assert!(debug_allowed(EnableFlag::Local, "127.0.0.1:5000"));
+        assert!(debug_allowed(EnableFlag::Local, "::1:5000"));
+        assert!(debug_allowed(EnableFlag::Local, "[::1]:5000"));
+        assert!(!debug_allowed(EnableFlag::Local, "10.0.0.1:5000"));
+    }
+}

@@ -1,0 +1,89 @@
+//! Client state that commands see and change (selected db, protocol, name, auth...), kept by
+//! the shard that holds the client's connection. Socket buffers live in `net::conn`.
+
+use std::time::Instant;
+
+use crate::shard::mesh::ConnRef;
+
+pub struct Client {
+    pub id: u64,
+    pub conn: ConnRef,
+    pub fd: i32,
+    pub addr: String,
+    pub laddr: String,
+    pub name: Vec<u8>,
+    pub lib_name: Vec<u8>,
+    pub lib_ver: Vec<u8>,
+    pub db: usize,
+    pub resp3: bool,
+    pub authenticated: bool,
+    pub user: String,
+    pub created: Instant,
+    pub last_interaction: Instant,
+    pub last_cmd: &'static str,
+    pub no_evict: bool,
+    /// Cluster mode: the next command may touch an importing slot (ASKING).
+    pub asking: bool,
+    /// Cluster mode: reads allowed on a replica (READONLY).
+    pub readonly: bool,
+    /// Query and reply buffer sizes, refreshed by the network loop for CLIENT LIST.
+    pub qbuf_bytes: usize,
+    pub obuf_bytes: usize,
+    pub kill: bool,
+}
+
+impl Client {
+    pub fn new(id: u64, conn: ConnRef, fd: i32, addr: String, laddr: String, authenticated: bool) -> Self {
+        let now = Instant::now();
+        Client {
+            id,
+            conn,
+            fd,
+            addr,
+            laddr,
+            name: Vec::new(),
+            lib_name: Vec::new(),
+            lib_ver: Vec::new(),
+            db: 0,
+            resp3: false,
+            authenticated,
+            user: "default".into(),
+            created: now,
+            last_interaction: now,
+            last_cmd: "NULL",
+            no_evict: false,
+            asking: false,
+            readonly: false,
+            qbuf_bytes: 0,
+            obuf_bytes: 0,
+            kill: false,
+        }
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO, in Redis 7.0's field order.
+    pub fn info_line(&self) -> String {
+        let now = Instant::now();
+        let flags = if self.readonly { "r" } else { "N" };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            String::from_utf8_lossy(&self.name),
+            now.duration_since(self.created).as_secs(),
+            now.duration_since(self.last_interaction).as_secs(),
+            flags,
+            self.db,
+            self.qbuf_bytes,
+            0,
+            self.obuf_bytes,
+            self.qbuf_bytes + self.obuf_bytes + 16384,
+            self.last_cmd,
+            self.user,
+            if self.resp3 { 3 } else { 2 },
+            String::from_utf8_lossy(&self.lib_name),
+            String::from_utf8_lossy(&self.lib_ver),
+        )
+    }
+}

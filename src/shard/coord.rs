@@ -1,0 +1,229 @@
+//! Coordination of data commands whose keys live on several shards (standalone mode only:
+//! cluster mode rejects them with -CROSSSLOT before they get here).
+//!
+//! - `SumInts` / `Mget`: each shard runs the command on its own keys; the coordinator merges
+//!   the replies (DEL, EXISTS, TOUCH, UNLINK, MGET). Each shard's part is atomic.
+//! - `Atomic`: the involved shards are frozen one by one in shard-id order (a global order, so
+//!   two transactions can never wait on each other in a cycle), the keys are copied into a
+//!   scratch store on the coordinator, the command runs there exactly as it would on one
+//!   shard, the final state of every key is written back, and the shards are released. No
+//!   other command observes the keys in between. No shard's loop ever blocks: a frozen shard
+//!   keeps serving the mesh and only defers work that would touch its keyspace.
+
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+use smallvec::SmallVec;
+
+use crate::cluster::slot::{key_slot, owner_shard};
+use crate::command::spec::{CommandSpec, DataCtx, Split};
+use crate::resp::Out;
+use crate::store::{Entry, Store};
+
+use super::exec::run_data_here;
+use super::ShardState;
+
+type Owned = Vec<Vec<u8>>;
+
+pub fn multi_shard(
+    st: &mut ShardState,
+    spec: &'static CommandSpec,
+    args: Owned,
+    db: usize,
+    resp3: bool,
+    shards: SmallVec<[usize; 4]>,
+) -> LocalBoxFuture<'static, Vec<u8>> {
+    st.stats.cross_shard_txs += 1;
+    let h = st.handle.clone();
+    let nshards = st.nshards;
+    match spec.split {
+        Split::SumInts | Split::Mget => {
+            let kind = spec.split;
+            async move {
+                // Keys per shard, remembering each key's position for MGET.
+                let mut parts: Vec<(usize, Vec<usize>)> = shards.iter().map(|&s| (s, Vec::new())).collect();
+                for (i, k) in args.iter().enumerate().skip(1) {
+                    let s = owner_shard(key_slot(k), nshards);
+                    if let Some(p) = parts.iter_mut().find(|p| p.0 == s) {
+                        p.1.push(i);
+                    }
+                }
+                let futs: Vec<_> = parts
+                    .iter()
+                    .map(|(s, idx)| {
+                        let mut sub: Owned = Vec::with_capacity(idx.len() + 1);
+                        sub.push(args[0].clone());
+                        sub.extend(idx.iter().map(|&i| args[i].clone()));
+                        h.call(*s, None, move |st: &mut ShardState| {
+                            let argv: Vec<&[u8]> = sub.iter().map(|a| a.as_slice()).collect();
+                            let mut buf = Vec::new();
+                            run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
+                            buf
+                        })
+                    })
+                    .collect();
+                let replies = futures::future::join_all(futs).await;
+                if let Some(err) = replies.iter().find(|r| r.first() == Some(&b'-')) {
+                    return err.clone();
+                }
+                let mut buf = Vec::new();
+                let mut out = Out::new(&mut buf, resp3);
+                if kind == Split::SumInts {
+                    let total: i64 = replies.iter().map(|r| parse_int_reply(r)).sum();
+                    out.int(total);
+                } else {
+                    let mut slots: Vec<&[u8]> = vec![&[]; args.len() - 1];
+                    for ((_, idx), r) in parts.iter().zip(&replies) {
+                        for (&i, elem) in idx.iter().zip(split_array_reply(r)) {
+                            slots[i - 1] = elem;
+                        }
+                    }
+                    out.array(slots.len());
+                    for e in slots {
+                        out.raw(e);
+                    }
+                }
+                buf
+            }
+            .boxed_local()
+        }
+        Split::Atomic | Split::None => {
+            let cfg = st.cfg.clone();
+            let databases = st.store.dbs.len();
+            async move { atomic(h, spec, args, db, resp3, shards, cfg, databases, nshards).await }.boxed_local()
+        }
+    }
+}
+
+/// The integer of a `:N` reply we produced ourselves.
+fn parse_int_reply(r: &[u8]) -> i64 {
+    let body = r.strip_prefix(b":").unwrap_or(r);
+    let end = body.iter().position(|&c| c == b'\r').unwrap_or(body.len());
+    crate::resp::parse::parse_i64_strict(&body[..end]).unwrap_or(0)
+}
+
+/// The elements of a flat array reply of bulks/nulls that we produced ourselves.
+fn split_array_reply(r: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let Some(first_nl) = r.iter().position(|&c| c == b'\n') else { return out };
+    let mut pos = first_nl + 1;
+    while pos < r.len() {
+        let start = pos;
+        let Some(nl) = r[pos..].iter().position(|&c| c == b'\n') else { break };
+        let line_end = pos + nl;
+        if r[pos] == b'$' {
+            let len = crate::resp::parse::parse_i64_strict(&r[pos + 1..line_end - 1]).unwrap_or(-1);
+            pos = line_end + 1;
+            if len >= 0 {
+                pos += len as usize + 2;
+            }
+        } else {
+            pos = line_end + 1;
+        }
+        out.push(&r[start..pos.min(r.len())]);
+    }
+    out
+}
+
+/// Key copies fetched from one shard: (db, key, entry) for every db holding the key.
+type Fetched = Vec<(usize, Vec<u8>, Entry)>;
+
+#[allow(clippy::too_many_arguments)]
+async fn atomic(
+    h: std::rc::Rc<super::handle::Handle>,
+    spec: &'static CommandSpec,
+    args: Owned,
+    db: usize,
+    resp3: bool,
+    shards: SmallVec<[usize; 4]>,
+    cfg: crate::config::Config,
+    databases: usize,
+    nshards: usize,
+) -> Vec<u8> {
+    let tx = h.new_tx_id();
+    for &s in &shards {
+        h.call(s, Some(tx), move |st: &mut ShardState| {
+            debug_assert!(st.frozen_by.is_none() || st.frozen_by == Some(tx));
+            st.frozen_by = Some(tx);
+        })
+        .await;
+    }
+    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+    spec.key_indexes(args.len(), &mut idx);
+    let keys: Vec<Vec<u8>> = idx.iter().map(|&i| args[i].clone()).collect();
+    let by_shard = |s: usize| -> Vec<Vec<u8>> {
+        keys.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned().collect()
+    };
+    let fetches: Vec<_> = shards
+        .iter()
+        .map(|&s| {
+            let ks = by_shard(s);
+            h.call(s, Some(tx), move |st: &mut ShardState| -> Fetched {
+                let now = st.now_ms();
+                let mut v = Vec::new();
+                for (dbi, d) in st.store.dbs.iter_mut().enumerate() {
+                    for k in &ks {
+                        if let Some(e) = d.get(k, now) {
+                            v.push((dbi, k.clone(), e.clone()));
+                        }
+                    }
+                }
+                v
+            })
+        })
+        .collect();
+    let fetched = futures::future::join_all(fetches).await;
+    let mut scratch = Store::new(databases);
+    for (dbi, k, e) in fetched.into_iter().flatten() {
+        scratch.dbs[dbi].insert(&k, e);
+    }
+    let mut reply = Vec::new();
+    {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::from_entropy();
+        let mut ctx = DataCtx { store: &mut scratch, dbi: db, now_ms: super::unix_ms(), cfg: &cfg, rng: &mut rng };
+        if let crate::command::spec::Exec::Data(f) = spec.exec {
+            f(&mut ctx, &argv, &mut Out::new(&mut reply, resp3));
+        }
+    }
+    let dirty = scratch.dirty;
+    if dirty > 0 {
+        let writes: Vec<_> = shards
+            .iter()
+            .map(|&s| {
+                let ks = by_shard(s);
+                let state: Vec<(usize, Vec<u8>, Option<Entry>)> = (0..databases)
+                    .flat_map(|dbi| ks.iter().map(move |k| (dbi, k.clone())))
+                    .map(|(dbi, k)| {
+                        let e = scratch.dbs[dbi].peek(&k).cloned();
+                        (dbi, k, e)
+                    })
+                    .collect();
+                h.call(s, Some(tx), move |st: &mut ShardState| {
+                    for (dbi, k, e) in state {
+                        match e {
+                            Some(e) => {
+                                st.store.dbs[dbi].insert(&k, e);
+                            }
+                            None => {
+                                st.store.dbs[dbi].remove(&k);
+                            }
+                        }
+                    }
+                    st.store.dirty += dirty;
+                })
+            })
+            .collect();
+        futures::future::join_all(writes).await;
+    }
+    let releases: Vec<_> = shards
+        .iter()
+        .map(|&s| {
+            h.call(s, Some(tx), move |st: &mut ShardState| {
+                debug_assert_eq!(st.frozen_by, Some(tx), "released by a transaction that did not hold it");
+                st.frozen_by = None;
+            })
+        })
+        .collect();
+    futures::future::join_all(releases).await;
+    reply
+}

@@ -1,0 +1,194 @@
+//! Routing and execution of one parsed command on the shard holding the client: resolve the
+//! spec, check auth and cluster ownership, then run inline, forward to the owning shard, or
+//! hand a multi-shard command to the coordinator (`coord`).
+
+use smallvec::SmallVec;
+
+use crate::cluster::slot::{key_slot, owner_shard};
+use crate::cluster::view::Route;
+use crate::command::spec::{flag, CommandSpec, ConnResult, Exec, Split};
+use crate::command::table;
+use crate::error;
+use crate::resp::Out;
+
+use super::mesh::{ForwardBatch, ForwardReply};
+use super::ShardState;
+
+pub enum Dispatch {
+    /// The reply is in `out`.
+    Replied,
+    /// Forwarded to another shard; the reply arrives with a `ForwardReply` for `seq`.
+    Forwarded,
+    /// The reply comes from a future; the connection reads nothing more until it does.
+    Later(futures::future::LocalBoxFuture<'static, Vec<u8>>),
+    /// The reply is in `out`; close the connection after sending it.
+    Close,
+}
+
+/// Appends `args` as one RESP multibulk request.
+pub fn encode_command(args: &[&[u8]], raw: &mut Vec<u8>) {
+    let mut o = Out::new(raw, false);
+    o.array(args.len());
+    for a in args {
+        o.bulk(a);
+    }
+}
+
+pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &mut Out) -> Dispatch {
+    st.stats.total_commands_processed += 1;
+    let spec = match table::resolve(args) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e);
+            return Dispatch::Replied;
+        }
+    };
+    let Some(client) = st.clients.get_mut(ci) else {
+        out.error("ERR client gone");
+        return Dispatch::Replied;
+    };
+    client.last_cmd = spec.name;
+    if !client.authenticated && !spec.has(flag::NO_AUTH) {
+        out.error(error::NOAUTH);
+        return Dispatch::Replied;
+    }
+    match spec.exec {
+        Exec::Conn(f) => match f(st, ci, args, out) {
+            ConnResult::Done => Dispatch::Replied,
+            ConnResult::Later(fut) => Dispatch::Later(fut),
+            ConnResult::Close => Dispatch::Close,
+        },
+        Exec::Data(f) => route_data(st, ci, seq, spec, f, args, out),
+        Exec::Container => {
+            debug_assert!(false, "resolve returns subcommands, never containers");
+            out.error("ERR internal: container command");
+            Dispatch::Replied
+        }
+    }
+}
+
+/// Where a data command's keys live, or the error to reply instead.
+pub enum Placement {
+    Shard(usize),
+    Shards(SmallVec<[usize; 4]>),
+    Error(String),
+}
+
+pub fn place(st: &ShardState, spec: &CommandSpec, args: &[&[u8]], asking: bool) -> Placement {
+    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+    spec.key_indexes(args.len(), &mut idx);
+    let Some(&first) = idx.first() else {
+        return Placement::Shard(st.id);
+    };
+    let slot0 = key_slot(args[first]);
+    if st.cluster.enabled {
+        for &i in &idx[1..] {
+            if key_slot(args[i]) != slot0 {
+                return Placement::Error(error::CROSSSLOT.into());
+            }
+        }
+        match st.cluster.route(slot0) {
+            Route::Local => {}
+            Route::Moved(n) if !asking => {
+                return Placement::Error(error::moved(slot0, &format!("{}:{}", n.ip, n.port)))
+            }
+            Route::Moved(_) => {}
+            Route::Unbound => return Placement::Error(error::CLUSTERDOWN_UNBOUND.into()),
+        }
+        return Placement::Shard(owner_shard(slot0, st.nshards));
+    }
+    let s0 = owner_shard(slot0, st.nshards);
+    let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
+    shards.push(s0);
+    for &i in &idx[1..] {
+        let s = owner_shard(key_slot(args[i]), st.nshards);
+        if !shards.contains(&s) {
+            shards.push(s);
+        }
+    }
+    if shards.len() == 1 {
+        Placement::Shard(s0)
+    } else {
+        shards.sort_unstable();
+        Placement::Shards(shards)
+    }
+}
+
+fn route_data(
+    st: &mut ShardState,
+    ci: usize,
+    seq: u64,
+    spec: &'static CommandSpec,
+    f: crate::command::spec::DataFn,
+    args: &[&[u8]],
+    out: &mut Out,
+) -> Dispatch {
+    let (db, conn, asking) = {
+        let c = &mut st.clients[ci];
+        let asking = std::mem::take(&mut c.asking);
+        (c.db, c.conn, asking)
+    };
+    match place(st, spec, args, asking) {
+        Placement::Error(e) => {
+            out.error(&e);
+            Dispatch::Replied
+        }
+        Placement::Shard(s) if s == st.id => {
+            f(&mut st.data_ctx(db), args, out);
+            Dispatch::Replied
+        }
+        Placement::Shard(dest) => {
+            st.stats.forwarded_commands += 1;
+            st.handle.forward(dest, conn, out.resp3, db as u8, seq, args);
+            Dispatch::Forwarded
+        }
+        Placement::Shards(shards) => {
+            let owned: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
+            let fut = super::coord::multi_shard(st, spec, owned, db, out.resp3, shards);
+            Dispatch::Later(fut)
+        }
+    }
+}
+
+/// Runs a forwarded batch on this (the owning) shard and builds the reply message.
+pub fn run_forwarded(st: &mut ShardState, batch: ForwardBatch) -> ForwardReply {
+    let mut data = Vec::with_capacity(batch.raw.len());
+    let mut ends = Vec::with_capacity(batch.cmds.len());
+    let mut seqs = Vec::with_capacity(batch.cmds.len());
+    let mut pos = 0;
+    let limits = crate::resp::ParseLimits::default();
+    for &(db, seq) in &batch.cmds {
+        let mut out = Out::new(&mut data, batch.resp3);
+        match crate::resp::parse_command(&batch.raw[pos..], &limits) {
+            crate::resp::Parsed::Multibulk { args, consumed } => {
+                let base = &batch.raw[pos..pos + consumed];
+                let argv: SmallVec<[&[u8]; 8]> =
+                    args.iter().map(|&(s, e)| &base[s as usize..e as usize]).collect();
+                pos += consumed;
+                run_data_here(st, db as usize, &argv, &mut out);
+            }
+            _ => {
+                debug_assert!(false, "a forwarded batch holds well-formed commands");
+                out.error("ERR internal: bad forwarded command");
+            }
+        }
+        ends.push(data.len() as u32);
+        seqs.push(seq);
+    }
+    ForwardReply { conn: batch.conn, seqs, ends, data }
+}
+
+/// Executes a data command on this shard's store (forwarded, or a part of a split command).
+pub fn run_data_here(st: &mut ShardState, db: usize, argv: &[&[u8]], out: &mut Out) {
+    match table::resolve(argv) {
+        Ok(spec) => match spec.exec {
+            Exec::Data(f) => f(&mut st.data_ctx(db), argv, out),
+            _ => out.error("ERR internal: forwarded a non-data command"),
+        },
+        Err(e) => out.error(&e),
+    }
+}
+
+pub fn split_of(spec: &CommandSpec) -> Split {
+    spec.split
+}

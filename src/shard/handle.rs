@@ -1,0 +1,144 @@
+//! The shard's handle for asynchronous work: coordinator futures (fan-out, cross-shard
+//! transactions) run on the shard's own single-threaded executor and reach other shards only
+//! through this handle, which queues their calls into the mesh and routes the answers back.
+//! Everything here is single-threaded (`Rc`, `RefCell`); nothing crosses a core but messages.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+
+use super::mesh::{ConnRef, ForwardBatch, MeshMsg};
+use super::ShardState;
+
+/// A reply produced asynchronously for a connection's reply slot `seq`.
+pub struct Completion {
+    pub conn: ConnRef,
+    pub seq: u64,
+    pub data: Vec<u8>,
+    /// Close the connection once this reply is written.
+    pub close_after: bool,
+}
+
+pub struct Handle {
+    pub shard_id: usize,
+    pub nshards: usize,
+    /// Messages to send at the end of this loop iteration, per destination shard, in order.
+    pub outbox: RefCell<Vec<Vec<MeshMsg>>>,
+    /// The forward batch being filled for each destination; closed before any other message
+    /// to that destination is queued, so per-destination order is the order of requests.
+    pub open_batches: RefCell<Vec<Option<ForwardBatch>>>,
+    waiting: RefCell<slab::Slab<oneshot::Sender<Box<dyn Any + Send>>>>,
+    pub completions: RefCell<Vec<Completion>>,
+    next_tx: Cell<u64>,
+}
+
+impl Handle {
+    pub fn new(shard_id: usize, nshards: usize) -> Rc<Handle> {
+        Rc::new(Handle {
+            shard_id,
+            nshards,
+            outbox: RefCell::new((0..nshards).map(|_| Vec::new()).collect()),
+            open_batches: RefCell::new((0..nshards).map(|_| None).collect()),
+            waiting: RefCell::new(slab::Slab::new()),
+            completions: RefCell::new(Vec::new()),
+            next_tx: Cell::new(1),
+        })
+    }
+
+    /// A transaction id unique across the node.
+    pub fn new_tx_id(&self) -> u64 {
+        let n = self.next_tx.get();
+        self.next_tx.set(n + 1);
+        (n << 8) | self.shard_id as u64
+    }
+
+    fn close_batch(&self, dest: usize) {
+        if let Some(b) = self.open_batches.borrow_mut()[dest].take() {
+            self.outbox.borrow_mut()[dest].push(MeshMsg::Forward(b));
+        }
+    }
+
+    /// Adds a command to the forward batch for `dest`. A batch carries one connection's
+    /// commands; another connection's command closes it and opens the next.
+    pub fn forward(&self, dest: usize, conn: ConnRef, resp3: bool, db: u8, seq: u64, args: &[&[u8]]) {
+        let mut batches = self.open_batches.borrow_mut();
+        if let Some(b) = &batches[dest] {
+            if b.conn != conn || b.resp3 != resp3 {
+                let closed = batches[dest].take();
+                if let Some(b) = closed {
+                    self.outbox.borrow_mut()[dest].push(MeshMsg::Forward(b));
+                }
+            }
+        }
+        let b = batches[dest].get_or_insert_with(|| ForwardBatch { origin: self.shard_id, conn, resp3, cmds: Vec::new(), raw: Vec::new() });
+        b.cmds.push((db, seq));
+        super::exec::encode_command(args, &mut b.raw);
+    }
+
+    /// Queues a message to `dest` behind everything queued to it before.
+    pub fn send(&self, dest: usize, msg: MeshMsg) {
+        self.close_batch(dest);
+        self.outbox.borrow_mut()[dest].push(msg);
+    }
+
+    /// Takes all queued messages, open batches included, for sending.
+    pub fn drain_outbox(&self) -> Vec<Vec<MeshMsg>> {
+        for d in 0..self.nshards {
+            self.close_batch(d);
+        }
+        let mut out = self.outbox.borrow_mut();
+        let empty = (0..self.nshards).map(|_| Vec::new()).collect();
+        std::mem::replace(&mut *out, empty)
+    }
+
+    pub fn has_outgoing(&self) -> bool {
+        self.outbox.borrow().iter().any(|v| !v.is_empty()) || self.open_batches.borrow().iter().any(|b| b.is_some())
+    }
+
+    /// Delivers the answer of a call this shard made.
+    pub fn complete_call(&self, token: u64, value: Box<dyn Any + Send>) {
+        let sender = self.waiting.borrow_mut().try_remove(token as usize);
+        if let Some(s) = sender {
+            // The caller may have gone away (connection closed); then the answer is dropped.
+            let _ = s.send(value);
+        }
+    }
+
+    /// Runs `f` on shard `dest` (possibly this one) and resolves to its result.
+    pub fn call<R, F>(&self, dest: usize, tx: Option<u64>, f: F) -> impl std::future::Future<Output = R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut ShardState) -> R + Send + 'static,
+    {
+        let (s, r) = oneshot::channel();
+        let token = self.waiting.borrow_mut().insert(s) as u64;
+        let f: super::mesh::CallFn = Box::new(move |st| Box::new(f(st)) as Box<dyn Any + Send>);
+        self.send(dest, MeshMsg::Call { f, origin: self.shard_id, token, tx });
+        async move {
+            match r.await {
+                Ok(v) => match v.downcast::<R>() {
+                    Ok(b) => *b,
+                    Err(_) => unreachable!("call answered with another type than it asked for"),
+                },
+                // Only at shutdown, when the loops stop answering; nothing waits for this then.
+                Err(_) => futures::future::pending().await,
+            }
+        }
+    }
+
+    /// Runs `f` on every shard and collects the results in shard order.
+    pub async fn call_all<R, F>(&self, tx: Option<u64>, f: F) -> Vec<R>
+    where
+        R: Send + 'static,
+        F: Fn(&mut ShardState) -> R + Send + Clone + 'static,
+    {
+        let futs: Vec<_> = (0..self.nshards).map(|d| self.call(d, tx, f.clone())).collect();
+        futures::future::join_all(futs).await
+    }
+
+    pub fn complete(&self, c: Completion) {
+        self.completions.borrow_mut().push(c);
+    }
+}

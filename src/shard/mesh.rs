@@ -1,0 +1,120 @@
+//! The shard mesh: how shards talk. Every shard has one inbox (a lock-free MPSC queue) and an
+//! eventfd its io_uring loop waits on; senders push messages and write the eventfd once per
+//! loop iteration per destination. Messages between one pair of shards arrive in the order
+//! they were sent, which is what keeps a pipelined client's commands in order across shards.
+
+use std::any::Any;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::mpsc::{Receiver, Sender};
+
+use crate::shard::ShardState;
+
+/// Identifies a connection on its shard: slab index and a generation that changes when the
+/// slot is reused, so a late reply for a closed connection is dropped instead of misdelivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnRef {
+    pub index: u32,
+    pub gen: u32,
+}
+
+/// Commands forwarded from a connection on one shard to the shard owning their keys, all of
+/// one read batch in one message. `raw` holds the commands as RESP, back to back.
+pub struct ForwardBatch {
+    pub origin: usize,
+    pub conn: ConnRef,
+    pub resp3: bool,
+    /// Per command: selected db, and the sequence number of its reply slot on the connection.
+    pub cmds: Vec<(u8, u64)>,
+    pub raw: Vec<u8>,
+}
+
+/// Replies to a `ForwardBatch`, in the same order; `ends[i]` is where reply i ends in `data`.
+pub struct ForwardReply {
+    pub conn: ConnRef,
+    pub seqs: Vec<u64>,
+    pub ends: Vec<u32>,
+    pub data: Vec<u8>,
+}
+
+pub type CallFn = Box<dyn FnOnce(&mut ShardState) -> Box<dyn Any + Send> + Send>;
+
+pub enum MeshMsg {
+    Forward(ForwardBatch),
+    ForwardReply(ForwardReply),
+    /// Run `f` on the destination shard; send its result back as `Reply` to `origin`.
+    /// `tx` marks calls of a cross-shard transaction that holds this shard frozen.
+    Call { f: CallFn, origin: usize, token: u64, tx: Option<u64> },
+    Reply { token: u64, value: Box<dyn Any + Send> },
+    /// Stop the loop (SHUTDOWN, SIGTERM).
+    Shutdown,
+}
+
+impl MeshMsg {
+    /// Messages that touch the keyspace wait while the shard is frozen by a transaction.
+    pub fn tx_of(&self) -> Option<u64> {
+        match self {
+            MeshMsg::Call { tx, .. } => *tx,
+            _ => None,
+        }
+    }
+    pub fn touches_keyspace(&self) -> bool {
+        matches!(self, MeshMsg::Forward(_) | MeshMsg::Call { .. })
+    }
+}
+
+/// One shard's ends of the mesh: its inbox, and a sender plus eventfd for every shard.
+pub struct MeshPort {
+    pub inbox: Receiver<MeshMsg>,
+    pub peers: Vec<Peer>,
+    pub eventfd: OwnedFd,
+}
+
+#[derive(Clone)]
+pub struct Peer {
+    pub tx: Sender<MeshMsg>,
+    pub eventfd: std::sync::Arc<OwnedFd>,
+}
+
+impl Peer {
+    /// Wakes the peer's loop. Writing an eventfd never blocks short of 2^64 - 1 pending wakes.
+    pub fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to an eventfd we own a handle to.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::write(self.eventfd.as_raw_fd(), &one as *const u64 as *const libc::c_void, 8);
+        }
+    }
+}
+
+fn new_eventfd() -> std::io::Result<OwnedFd> {
+    // SAFETY: eventfd has no memory preconditions; the fd is owned from here on.
+    #[allow(unsafe_code)]
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor nobody else owns.
+    #[allow(unsafe_code)]
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Builds the full mesh for `n` shards.
+pub fn build_mesh(n: usize) -> std::io::Result<Vec<MeshPort>> {
+    let mut txs = Vec::with_capacity(n);
+    let mut rxs = Vec::with_capacity(n);
+    let mut fds = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (tx, rx) = std::sync::mpsc::channel();
+        txs.push(tx);
+        rxs.push(rx);
+        fds.push(std::sync::Arc::new(new_eventfd()?));
+    }
+    let mut ports = Vec::with_capacity(n);
+    for (i, inbox) in rxs.into_iter().enumerate() {
+        let peers = (0..n).map(|j| Peer { tx: txs[j].clone(), eventfd: fds[j].clone() }).collect();
+        let own = fds[i].try_clone()?;
+        ports.push(MeshPort { inbox, peers, eventfd: own });
+    }
+    Ok(ports)
+}

@@ -1,0 +1,95 @@
+//! Shards: one thread, one io_uring loop, one keyspace each. This module holds the state a
+//! shard owns (`ShardState`), the node-wide facts every shard reads (`NodeInfo`, immutable or
+//! atomic counters only), startup (`runtime`), the mesh, routing and coordination.
+
+pub mod coord;
+pub mod exec;
+pub mod handle;
+pub mod mesh;
+pub mod runtime;
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::cluster::view::ClusterView;
+use crate::config::Config;
+use crate::net::client::Client;
+use crate::store::Store;
+use handle::Handle;
+
+/// Facts about the node shared read-only by all shards, plus a few counters that are only
+/// touched off the request path (accept, close, shutdown).
+pub struct NodeInfo {
+    pub run_id: String,
+    pub started: Instant,
+    pub started_unix_s: u64,
+    pub nshards: usize,
+    pub tcp_port: u16,
+    pub pid: u32,
+    pub executable: String,
+    pub config_file: String,
+    pub connected_clients: AtomicUsize,
+    pub total_connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub next_client_id: AtomicU64,
+    pub shutdown: AtomicBool,
+    /// Published by each shard once per tick: its own `used_memory` share.
+    pub shard_used_bytes: Vec<std::sync::atomic::AtomicI64>,
+}
+
+/// Per-shard counters for INFO stats.
+#[derive(Default, Clone, Debug)]
+pub struct ShardStats {
+    pub total_commands_processed: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub forwarded_commands: u64,
+    pub cross_shard_txs: u64,
+    pub rejected_calls: u64,
+}
+
+pub struct ShardState {
+    pub id: usize,
+    pub nshards: usize,
+    pub node: Arc<NodeInfo>,
+    pub store: Store,
+    pub cfg: Config,
+    pub stats: ShardStats,
+    pub handle: Rc<Handle>,
+    pub rng: rand::rngs::SmallRng,
+    pub cluster: Arc<ClusterView>,
+    /// Clients whose connections this shard holds, indexed like the connections.
+    pub clients: slab::Slab<Client>,
+    /// The cross-shard transaction holding this shard frozen, if any.
+    pub frozen_by: Option<u64>,
+    /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+    /// Client ids to disconnect (CLIENT KILL), picked up by the network loop.
+    pub kill_requests: Vec<u64>,
+    /// The node's authoritative cluster state: only on shard 0, only in cluster mode.
+    pub cluster_state: Option<Box<crate::cluster::state::ClusterState>>,
+}
+
+impl ShardState {
+    /// Wall-clock now in unix ms, as Redis's `mstime()`.
+    pub fn now_ms(&self) -> u64 {
+        unix_ms()
+    }
+    /// Data context for running a command on this shard's own store.
+    pub fn data_ctx(&mut self, dbi: usize) -> crate::command::spec::DataCtx<'_> {
+        crate::command::spec::DataCtx { store: &mut self.store, dbi, now_ms: unix_ms(), cfg: &self.cfg, rng: &mut self.rng }
+    }
+    pub fn owns_slot(&self, slot: u16) -> bool {
+        crate::cluster::slot::owner_shard(slot, self.nshards) == self.id
+    }
+}
+
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+pub fn unix_us() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}

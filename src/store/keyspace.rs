@@ -1,0 +1,270 @@
+//! The keyspace of one shard: per database, one hash table per owned slot, plus an ordered
+//! index of keys with a TTL.
+//!
+//! One table per slot makes `CLUSTER COUNTKEYSINSLOT` O(1), lets `GETKEYSINSLOT`, migration
+//! and snapshots go slot by slot, and gives SCAN a cursor (the slot) that stays valid however
+//! the tables grow. The TTL index is ordered by deadline, so the active expiry cycle removes
+//! exactly the keys that are due instead of sampling.
+
+use super::bytes::CompactBytes;
+use super::value::Value;
+use crate::cluster::slot::key_slot;
+use crate::limits::SLOT_COUNT;
+use hashbrown::HashMap;
+use std::collections::BTreeSet;
+
+/// No expiry.
+pub const NO_EXPIRE: u64 = 0;
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute deadline in unix ms, or `NO_EXPIRE`.
+    pub expire_at_ms: u64,
+    /// Last access, in seconds since the shard started (OBJECT IDLETIME, LRU eviction).
+    pub access_s: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Self {
+        Entry { value, expire_at_ms: NO_EXPIRE, access_s: 0 }
+    }
+    #[inline]
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at_ms != NO_EXPIRE && self.expire_at_ms <= now_ms
+    }
+}
+
+pub type SlotTable = HashMap<CompactBytes, Entry>;
+
+pub struct Db {
+    slots: Vec<Option<Box<SlotTable>>>,
+    keys: usize,
+    /// (deadline, key) of every key with a TTL; kept in step with `Entry::expire_at_ms`.
+    expires: BTreeSet<(u64, CompactBytes)>,
+    /// Keys removed because their TTL passed (INFO `expired_keys`).
+    pub expired_keys: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Db {
+    pub fn new() -> Self {
+        Db { slots: (0..SLOT_COUNT).map(|_| None).collect(), keys: 0, expires: BTreeSet::new(), expired_keys: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys
+    }
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0
+    }
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    fn table_mut(&mut self, slot: u16) -> &mut SlotTable {
+        self.slots[slot as usize].get_or_insert_with(Default::default)
+    }
+
+    pub fn slot_table(&self, slot: u16) -> Option<&SlotTable> {
+        self.slots.get(slot as usize).and_then(|t| t.as_deref())
+    }
+
+    pub fn slot_len(&self, slot: u16) -> usize {
+        self.slot_table(slot).map_or(0, |t| t.len())
+    }
+
+    /// The entry for `key` without checking its TTL (callers that must see expired keys).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.slot_table(key_slot(key))?.get(key)
+    }
+
+    /// The live entry for `key`: an expired one is deleted first (lazy expiry).
+    pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        let slot = key_slot(key);
+        let expired = match self.slots[slot as usize].as_deref() {
+            None => return None,
+            Some(t) => t.get(key)?.is_expired(now_ms),
+        };
+        if expired {
+            self.remove_in_slot(slot, key);
+            self.expired_keys += 1;
+            return None;
+        }
+        self.slots[slot as usize].as_deref_mut()?.get_mut(key)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.get(key, now_ms).is_some()
+    }
+
+    /// Stores `entry` under `key`, replacing any old value and keeping the TTL index in step.
+    /// Returns the old entry.
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        let slot = key_slot(key);
+        let deadline = entry.expire_at_ms;
+        let old = self.table_mut(slot).insert(CompactBytes::new(key), entry);
+        match &old {
+            Some(o) => {
+                if o.expire_at_ms != NO_EXPIRE {
+                    self.expires.remove(&(o.expire_at_ms, CompactBytes::new(key)));
+                }
+            }
+            None => self.keys += 1,
+        }
+        if deadline != NO_EXPIRE {
+            self.expires.insert((deadline, CompactBytes::new(key)));
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.remove_in_slot(key_slot(key), key)
+    }
+
+    fn remove_in_slot(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
+        let table = self.slots[slot as usize].as_deref_mut()?;
+        let old = table.remove(key)?;
+        if table.is_empty() {
+            // Give the memory of an emptied slot back; it is re-created on the next write.
+            self.slots[slot as usize] = None;
+        }
+        self.keys -= 1;
+        if old.expire_at_ms != NO_EXPIRE {
+            let removed = self.expires.remove(&(old.expire_at_ms, CompactBytes::new(key)));
+            debug_assert!(removed, "TTL index out of step for a removed key");
+        }
+        Some(old)
+    }
+
+    /// Sets or clears (`NO_EXPIRE`) the deadline of an existing key. Returns false when the
+    /// key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], deadline_ms: u64) -> bool {
+        let slot = key_slot(key);
+        let Some(entry) = self.slots[slot as usize].as_deref_mut().and_then(|t| t.get_mut(key)) else {
+            return false;
+        };
+        let old = std::mem::replace(&mut entry.expire_at_ms, deadline_ms);
+        if old != NO_EXPIRE {
+            self.expires.remove(&(old, CompactBytes::new(key)));
+        }
+        if deadline_ms != NO_EXPIRE {
+            self.expires.insert((deadline_ms, CompactBytes::new(key)));
+        }
+        true
+    }
+
+    /// Removes up to `max` keys whose deadline has passed; returns how many were removed and
+    /// whether more are due.
+    pub fn expire_due(&mut self, now_ms: u64, max: usize) -> (usize, bool) {
+        let mut n = 0;
+        while n < max {
+            let Some((deadline, key)) = self.expires.first().cloned() else {
+                return (n, false);
+            };
+            if deadline > now_ms {
+                return (n, false);
+            }
+            let removed = self.remove(&key);
+            debug_assert!(removed.is_some(), "TTL index names a missing key");
+            self.expired_keys += 1;
+            n += 1;
+        }
+        (n, self.expires.first().is_some_and(|(d, _)| *d <= now_ms))
+    }
+
+    /// Slots with at least one key, in slot order.
+    pub fn nonempty_slots(&self) -> impl Iterator<Item = u16> + '_ {
+        self.slots.iter().enumerate().filter(|(_, t)| t.is_some()).map(|(s, _)| s as u16)
+    }
+
+    pub fn clear(&mut self) {
+        *self = Db { expired_keys: self.expired_keys, ..Db::new() };
+    }
+
+    pub fn clear_slot(&mut self, slot: u16) -> usize {
+        let Some(table) = self.slots[slot as usize].take() else { return 0 };
+        for (k, e) in table.iter() {
+            if e.expire_at_ms != NO_EXPIRE {
+                self.expires.remove(&(e.expire_at_ms, k.clone()));
+            }
+        }
+        self.keys -= table.len();
+        table.len()
+    }
+
+    /// A uniformly random key among live and not-yet-collected keys, or None when empty.
+    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&[u8]> {
+        if self.keys == 0 {
+            return None;
+        }
+        let mut i = rng.gen_range(0..self.keys);
+        for t in self.slots.iter().flatten() {
+            if i < t.len() {
+                return t.keys().nth(i).map(|k| k.as_slice());
+            }
+            i -= t.len();
+        }
+        None
+    }
+}
+
+/// All databases of one shard and the shard's own counters.
+pub struct Store {
+    pub dbs: Vec<Db>,
+    /// Writes since the last save (INFO `rdb_changes_since_last_save`, save points).
+    pub dirty: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+}
+
+impl Store {
+    pub fn new(databases: usize) -> Self {
+        Store { dbs: (0..databases.max(1)).map(|_| Db::new()).collect(), dirty: 0, keyspace_hits: 0, keyspace_misses: 0 }
+    }
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired_keys).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::value::StrValue;
+
+    fn s(v: &[u8]) -> Entry {
+        Entry::new(Value::Str(StrValue::from_bytes(v)))
+    }
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let mut db = Db::new();
+        db.insert(b"a", s(b"1"));
+        db.insert(b"b", s(b"2"));
+        assert!(db.set_expire(b"a", 100));
+        assert_eq!(db.expires_len(), 1);
+        assert!(db.get(b"a", 99).is_some());
+        assert!(db.get(b"a", 100).is_none());
+        assert_eq!((db.len(), db.expires_len()), (1, 0));
+        db.set_expire(b"b", 50);
+        assert_eq!(db.expire_due(60, 10), (1, false));
+        assert!(db.is_empty());
+        assert_eq!(db.expired_keys, 2);
+    }
+
+    #[test]
+    fn overwrite_keeps_index_in_step() {
+        let mut db = Db::new();
+        let mut e = s(b"x");
+        e.expire_at_ms = 10;
+        db.insert(b"k", e);
+        db.insert(b"k", s(b"y"));
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.len(), 1);
+    }
+}

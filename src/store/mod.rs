@@ -1,0 +1,11 @@
+//! Per-shard storage: keyspace (one table per slot), values and their encodings, expiry and
+//! memory accounting. Nothing here knows about sockets or other shards.
+
+pub mod bytes;
+pub mod keyspace;
+pub mod memory;
+pub mod value;
+
+pub use bytes::CompactBytes;
+pub use keyspace::{Db, Entry, Store};
+pub use value::{StrValue, Value};

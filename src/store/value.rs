@@ -1,0 +1,80 @@
+//! Values stored under keys, one variant per Redis type and encoding. The encoding is chosen
+//! as Redis chooses it so `OBJECT ENCODING` answers what users expect.
+
+use super::bytes::CompactBytes;
+use crate::limits::EMBSTR_SIZE_LIMIT_BYTES;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// A string. Redis keeps strings that are canonical 64-bit integers as `int`.
+    Str(StrValue),
+}
+
+#[derive(Clone, Debug)]
+pub enum StrValue {
+    Int(i64),
+    /// `raw` marks a string that was modified in place (APPEND, SETRANGE): Redis reports
+    /// those as `raw` even when short.
+    Bytes { data: CompactBytes, raw: bool },
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(StrValue::Int(_)) => "int",
+            Value::Str(StrValue::Bytes { data, raw }) => {
+                if !raw && data.len() <= EMBSTR_SIZE_LIMIT_BYTES {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+    /// Bytes this value holds outside the entry itself, for memory accounting and
+    /// MEMORY USAGE.
+    pub fn heap_size_bytes(&self) -> usize {
+        match self {
+            Value::Str(StrValue::Int(_)) => 0,
+            Value::Str(StrValue::Bytes { data, .. }) => data.heap_size_bytes(),
+        }
+    }
+}
+
+impl StrValue {
+    /// A string value from client bytes, integer-encoded when Redis would do so.
+    pub fn from_bytes(b: &[u8]) -> StrValue {
+        if b.len() <= crate::limits::LONG_STR_SIZE_BYTES - 1 {
+            if let Some(n) = crate::resp::parse::parse_i64_strict(b) {
+                return StrValue::Int(n);
+            }
+        }
+        StrValue::Bytes { data: CompactBytes::new(b), raw: false }
+    }
+    pub fn from_vec_raw(v: Vec<u8>) -> StrValue {
+        StrValue::Bytes { data: CompactBytes::from_vec(v), raw: true }
+    }
+    /// Writes the value's bytes into `out` (formatting integers) and returns them.
+    pub fn as_bytes<'a>(&'a self, tmp: &'a mut [u8; 24]) -> &'a [u8] {
+        match self {
+            StrValue::Int(n) => crate::resp::write::fmt_i64(tmp, *n),
+            StrValue::Bytes { data, .. } => data.as_slice(),
+        }
+    }
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut tmp = [0u8; 24];
+        self.as_bytes(&mut tmp).to_vec()
+    }
+    pub fn len(&self) -> usize {
+        let mut tmp = [0u8; 24];
+        self.as_bytes(&mut tmp).len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
