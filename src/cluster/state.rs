@@ -31,19 +31,8 @@ pub const MAX_REJOIN_DELAY_MS: u64 = 5000;
 
 /// Bus message types, indexed as Redis's `CLUSTERMSG_TYPE_*` (the wire values); the names are
 /// those CLUSTER INFO prints in `cluster_stats_messages_<name>_sent`.
-pub const MESSAGE_TYPE_NAMES: [&str; 11] = [
-    "ping",
-    "pong",
-    "meet",
-    "fail",
-    "publish",
-    "auth-req",
-    "auth-ack",
-    "update",
-    "mfstart",
-    "module",
-    "publishshard",
-];
+pub const MESSAGE_TYPE_NAMES: [&str; 11] =
+    ["ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack", "update", "mfstart", "module", "publishshard"];
 
 /// The settings the cluster state depends on, taken from `Config` (so tests can build one
 /// without a whole config). `refresh` re-reads them after CONFIG SET.
@@ -67,11 +56,7 @@ pub struct ClusterSettings {
 impl ClusterSettings {
     pub fn from_config(cfg: &crate::config::Config) -> ClusterSettings {
         let file = PathBuf::from(&cfg.cluster_config_file);
-        let config_path = if file.is_absolute() {
-            file
-        } else {
-            cfg.dir.join(file)
-        };
+        let config_path = if file.is_absolute() { file } else { cfg.dir.join(file) };
         ClusterSettings {
             config_path,
             port: cfg.port,
@@ -88,11 +73,7 @@ impl ClusterSettings {
 
     /// The client port and bus port this node advertises (Redis's `deriveAnnouncedPorts`).
     pub fn announced_ports(&self) -> (u16, u16) {
-        let port = if self.announce_port != 0 {
-            self.announce_port
-        } else {
-            self.port
-        };
+        let port = if self.announce_port != 0 { self.announce_port } else { self.port };
         let cport = if self.announce_bus_port != 0 {
             self.announce_bus_port
         } else if self.cluster_port != 0 {
@@ -165,37 +146,23 @@ impl ClusterState {
         Self::load_or_create_with(ClusterSettings::from_config(cfg), now_ms)
     }
 
-    pub fn load_or_create_with(
-        settings: ClusterSettings,
-        now_ms: u64,
-    ) -> Result<ClusterState, String> {
+    pub fn load_or_create_with(settings: ClusterSettings, now_ms: u64) -> Result<ClusterState, String> {
         let path = settings.config_path.clone();
         let text = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                return Err(format!(
-                    "Could not read the cluster config file '{}': {e}",
-                    path.display()
-                ))
-            }
+            Err(e) => return Err(format!("Could not read the cluster config file '{}': {e}", path.display())),
         };
         // Redis treats a zero-length file as a missing one (a node killed before its first save).
         if text.iter().all(|b| b.is_ascii_whitespace()) {
             let mut cs = ClusterState::new(settings);
             cs.update_state(now_ms);
             cs.save()?;
-            crate::observe::log::notice(&format!(
-                "No cluster configuration found, I'm {}",
-                cs.myself().id
-            ));
+            crate::observe::log::notice(&format!("No cluster configuration found, I'm {}", cs.myself().id));
             return Ok(cs);
         }
         let parsed = nodes_conf::parse(&text).map_err(|(line, why)| {
-            format!(
-                "Unrecoverable error: corrupted cluster config file '{}' line {line}: {why}",
-                path.display()
-            )
+            format!("Unrecoverable error: corrupted cluster config file '{}' line {line}: {why}", path.display())
         })?;
         let mut cs = ClusterState::new(settings);
         cs.nodes = parsed.nodes;
@@ -211,21 +178,15 @@ impl ClusterState {
         if rendered.as_bytes() != text.as_slice() {
             cs.save()?;
         }
-        crate::observe::log::notice(&format!(
-            "Node configuration loaded, I'm {}",
-            cs.myself().id
-        ));
+        crate::observe::log::notice(&format!("Node configuration loaded, I'm {}", cs.myself().id));
         Ok(cs)
     }
 
     /// Rewrites `cluster-config-file` atomically: temp file in the same directory, fsync,
     /// rename over the old one, fsync the directory.
     pub fn save(&self) -> Result<(), String> {
-        nodes_conf::write_atomic(
-            &self.settings.config_path,
-            nodes_conf::render(self).as_bytes(),
-        )
-        .map_err(|e| format!("error saving the cluster node config: {e}"))
+        nodes_conf::write_atomic(&self.settings.config_path, nodes_conf::render(self).as_bytes())
+            .map_err(|e| format!("error saving the cluster node config: {e}"))
     }
 
     /// Takes new settings (after CONFIG SET). Returns true when what this node advertises or
@@ -234,21 +195,19 @@ impl ClusterState {
         if settings == self.settings {
             return false;
         }
-        let before = (
-            self.myself().ip.clone(),
-            self.myself().port,
-            self.myself().cport,
-            self.myself().hostname.clone(),
-        );
-        let coverage_changed =
-            settings.require_full_coverage != self.settings.require_full_coverage;
+        let before =
+            (self.myself().ip.clone(), self.myself().port, self.myself().cport, self.myself().hostname.clone());
+        let coverage_changed = settings.require_full_coverage != self.settings.require_full_coverage;
         let endpoint_changed = settings.preferred_endpoint != self.settings.preferred_endpoint;
+        // Clearing `cluster-announce-ip` forgets the announced IP so it is learned again.
+        let unannounced = settings.announce_ip.is_empty() && !self.settings.announce_ip.is_empty();
         self.settings = settings;
+        if unannounced {
+            self.myself_mut().ip.clear();
+        }
         self.apply_announced();
         let me = self.myself();
-        before != (me.ip.clone(), me.port, me.cport, me.hostname.clone())
-            || coverage_changed
-            || endpoint_changed
+        before != (me.ip.clone(), me.port, me.cport, me.hostname.clone()) || coverage_changed || endpoint_changed
     }
 
     /// Copies the announced address of myself from the settings. The IP stays what the file
@@ -297,10 +256,7 @@ impl ClusterState {
 
     /// Gives `slot` to node `idx` (Redis's `clusterAddSlot`). Returns false if it is taken.
     pub fn add_slot(&mut self, slot: u16, idx: usize) -> bool {
-        assert!(
-            idx < self.nodes.len(),
-            "slot owner {idx} is not a known node"
-        );
+        assert!(idx < self.nodes.len(), "slot owner {idx} is not a known node");
         match self.slot_owner.get_mut(slot as usize) {
             Some(o) if *o == UNASSIGNED => {
                 *o = idx as u16;
@@ -324,11 +280,7 @@ impl ClusterState {
     /// Unassigns every slot of node `idx`; returns how many.
     pub fn del_node_slots(&mut self, idx: usize) -> usize {
         let mut n = 0;
-        for o in self
-            .slot_owner
-            .iter_mut()
-            .filter(|o| **o as usize == idx && **o != UNASSIGNED)
-        {
+        for o in self.slot_owner.iter_mut().filter(|o| **o as usize == idx && **o != UNASSIGNED) {
             *o = UNASSIGNED;
             n += 1;
         }
@@ -336,10 +288,7 @@ impl ClusterState {
     }
 
     pub fn count_node_slots(&self, idx: usize) -> usize {
-        self.slot_owner
-            .iter()
-            .filter(|&&o| o as usize == idx && o != UNASSIGNED)
-            .count()
+        self.slot_owner.iter().filter(|&&o| o as usize == idx && o != UNASSIGNED).count()
     }
 
     /// The slot ranges (inclusive) node `idx` owns, in slot order.
@@ -376,12 +325,7 @@ impl ClusterState {
 
     /// Highest config epoch known, or the current epoch if higher (`clusterGetMaxEpoch`).
     pub fn max_config_epoch(&self) -> u64 {
-        self.nodes
-            .iter()
-            .map(|n| n.config_epoch)
-            .max()
-            .unwrap_or(0)
-            .max(self.current_epoch)
+        self.nodes.iter().map(|n| n.config_epoch).max().unwrap_or(0).max(self.current_epoch)
     }
 
     /// The epoch CLUSTER INFO shows as `cluster_my_epoch`: a replica shows its master's.
@@ -433,17 +377,10 @@ impl ClusterState {
 
     /// Adds a node learned from the bus (issue 7) and returns its index.
     pub fn add_node(&mut self, node: ClusterNode) -> usize {
-        assert!(
-            self.node_index(&node.id).is_none(),
-            "node {} added twice",
-            node.id
-        );
+        assert!(self.node_index(&node.id).is_none(), "node {} added twice", node.id);
         assert!(node.flags & flag::MYSELF == 0, "only nodes[0] is myself");
         self.nodes.push(node);
-        assert!(
-            self.nodes.len() < UNASSIGNED as usize,
-            "too many nodes for a u16 slot owner"
-        );
+        assert!(self.nodes.len() < UNASSIGNED as usize, "too many nodes for a u16 slot owner");
         self.nodes.len() - 1
     }
 
@@ -461,12 +398,7 @@ impl ClusterState {
         let mut ok = true;
         if self.settings.require_full_coverage {
             for &o in &self.slot_owner {
-                if o == UNASSIGNED
-                    || self
-                        .nodes
-                        .get(o as usize)
-                        .is_none_or(|n| n.flags & flag::FAIL != 0)
-                {
+                if o == UNASSIGNED || self.nodes.get(o as usize).is_none_or(|n| n.flags & flag::FAIL != 0) {
                     ok = false;
                     break;
                 }
@@ -491,21 +423,13 @@ impl ClusterState {
         if ok == self.state_ok {
             return false;
         }
-        let rejoin_delay_ms = self
-            .settings
-            .node_timeout_ms
-            .clamp(MIN_REJOIN_DELAY_MS, MAX_REJOIN_DELAY_MS);
-        let since_minority_ms = self
-            .among_minority_ms
-            .map_or(u64::MAX, |t| now_ms.saturating_sub(t));
+        let rejoin_delay_ms = self.settings.node_timeout_ms.clamp(MIN_REJOIN_DELAY_MS, MAX_REJOIN_DELAY_MS);
+        let since_minority_ms = self.among_minority_ms.map_or(u64::MAX, |t| now_ms.saturating_sub(t));
         if ok && master && since_minority_ms < rejoin_delay_ms {
             return false;
         }
         self.state_ok = ok;
-        crate::observe::log::notice(&format!(
-            "Cluster state changed: {}",
-            if ok { "ok" } else { "fail" }
-        ));
+        crate::observe::log::notice(&format!("Cluster state changed: {}", if ok { "ok" } else { "fail" }));
         true
     }
 
@@ -539,18 +463,9 @@ impl ClusterState {
         let nodes: Vec<NodeAddr> = self
             .nodes
             .iter()
-            .map(|n| NodeAddr {
-                id: n.id.to_string(),
-                ip: self.preferred_endpoint(n).to_string(),
-                port: n.port,
-            })
+            .map(|n| NodeAddr { id: n.id.to_string(), ip: self.preferred_endpoint(n).to_string(), port: n.port })
             .collect();
-        ClusterView {
-            enabled: true,
-            myself: nodes[0].clone(),
-            slot_owner: self.slot_owner.clone(),
-            nodes,
-        }
+        ClusterView { enabled: true, myself: nodes[0].clone(), slot_owner: self.slot_owner.clone(), nodes }
     }
 }
 

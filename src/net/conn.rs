@@ -15,6 +15,8 @@ pub struct Conn {
     pub gen: u32,
     /// Bytes received and not yet parsed.
     pub inbuf: Vec<u8>,
+    /// Bytes of `inbuf` already parsed (compacted lazily).
+    pub inpos: usize,
     /// Do not parse again until `inbuf` holds this many bytes (a large bulk in flight).
     pub need_bytes: usize,
     /// Replies ready to send, in order.
@@ -45,6 +47,7 @@ impl Conn {
             fd,
             gen,
             inbuf: Vec::new(),
+            inpos: 0,
             need_bytes: 0,
             out: Vec::new(),
             sending: Vec::new(),

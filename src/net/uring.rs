@@ -376,6 +376,7 @@ impl Loop {
             if c.shut || c.close_after_flush {
                 c.dirty = false;
                 c.inbuf.clear();
+                c.inpos = 0;
                 continue;
             }
             if c.barrier_seq.is_some() || c.out.len() + c.sending.len() > limits::REPLY_SOFT_LIMIT_BYTES {
@@ -415,26 +416,27 @@ impl Loop {
         if conn.inbuf.len() < conn.need_bytes {
             return false;
         }
-        if conn.inbuf.len() > self.st.cfg.client_query_buffer_limit_bytes as usize {
+        if conn.inbuf.len() - conn.inpos > self.st.cfg.client_query_buffer_limit_bytes as usize {
             crate::observe::log::warning("Closing client that reached max query buffer length");
             conn.inbuf.clear();
+            conn.inpos = 0;
             conn.close_after_flush = true;
             return false;
         }
+        // The buffer is taken out while its commands run (they borrow it); nothing appends
+        // to a connection's input until the next completion round.
         let inbuf = std::mem::take(&mut conn.inbuf);
-        let mut pos = 0;
+        let mut pos = conn.inpos;
+        conn.need_bytes = 0;
         let mut count = 0;
         let mut more = false;
-        let resp3 = self.st.clients.get(ci).is_some_and(|c| c.resp3);
-        let _ = resp3;
         while pos < inbuf.len() {
             if count >= limits::MAX_COMMANDS_PER_READ_BATCH {
                 more = true;
                 break;
             }
-            let parsed = parse_command(&inbuf[pos..], &limits);
             let base = &inbuf[pos..];
-            match parsed {
+            match parse_command(base, &limits) {
                 Parsed::Multibulk { args, consumed } => {
                     let argv: SmallVec<[&[u8]; 8]> = args.iter().map(|&(s, e)| &base[s as usize..e as usize]).collect();
                     pos += consumed;
@@ -453,37 +455,42 @@ impl Loop {
                 }
                 Parsed::Empty { consumed } => pos += consumed,
                 Parsed::Incomplete { need_total } => {
-                    self.conns[ci].need_bytes = need_total;
+                    self.conns[ci].need_bytes = pos + need_total;
                     break;
                 }
                 Parsed::Error(msg) => {
                     crate::observe::log::verbose(&format!("Protocol error ({msg}) from client"));
                     self.write_sync(ci, |o| o.error(&msg));
-                    let c = &mut self.conns[ci];
-                    c.close_after_flush = true;
+                    self.conns[ci].close_after_flush = true;
                     pos = inbuf.len();
                     break;
                 }
             }
         }
         let c = &mut self.conns[ci];
-        if pos < inbuf.len() && !c.close_after_flush {
-            // Keep the unparsed tail; any bytes that arrived meanwhile are appended after it.
-            let mut rest = inbuf[pos..].to_vec();
-            rest.extend_from_slice(&c.inbuf);
-            c.inbuf = rest;
-            if c.barrier_seq.is_some() {
-                c.dirty = true;
-                c.need_bytes = 0;
-            }
-        } else {
-            c.need_bytes = 0;
-            let mut inbuf = inbuf;
+        debug_assert!(c.inbuf.is_empty(), "input arrived while commands ran");
+        let mut inbuf = inbuf;
+        if c.close_after_flush || pos >= inbuf.len() {
             inbuf.clear();
-            if c.inbuf.is_empty() {
-                c.inbuf = inbuf; // keep the capacity
-            }
+            c.inpos = 0;
+            c.need_bytes = 0;
+        } else if pos >= inbuf.len() / 2 {
+            // Compact once the consumed part dominates: each byte moves O(1) times overall,
+            // however long the pipeline.
+            inbuf.drain(..pos);
+            c.need_bytes = c.need_bytes.saturating_sub(pos);
+            c.inpos = 0;
+        } else {
+            c.inpos = pos;
         }
+        if c.barrier_seq.is_some() && c.inpos < inbuf.len() {
+            c.dirty = true;
+        }
+        if c.need_bytes > inbuf.capacity() {
+            // A large bulk is on its way: grow once instead of doubling many times.
+            inbuf.reserve(c.need_bytes - inbuf.len());
+        }
+        c.inbuf = inbuf;
         if let Some(cl) = self.st.clients.get_mut(ci) {
             cl.last_interaction = std::time::Instant::now();
             cl.qbuf_bytes = c.inbuf.len();
@@ -572,7 +579,7 @@ impl Loop {
         if close_after {
             c.close_after_flush = true;
         }
-        if was_barrier && !c.inbuf.is_empty() && !c.dirty {
+        if was_barrier && c.inbuf.len() > c.inpos && !c.dirty {
             c.dirty = true;
             self.dirty.push(ci);
         } else if was_barrier && c.dirty {

@@ -21,18 +21,25 @@ pub struct Entry {
     pub value: Value,
     /// Absolute deadline in unix ms, or `NO_EXPIRE`.
     pub expire_at_ms: u64,
-    /// Last access, in seconds since the shard started (OBJECT IDLETIME, LRU eviction).
+    /// Last access, unix seconds (OBJECT IDLETIME, LRU eviction).
     pub access_s: u32,
 }
 
 impl Entry {
+    /// A new entry, stamped as accessed now (OBJECT IDLETIME starts at 0).
     pub fn new(value: Value) -> Self {
-        Entry { value, expire_at_ms: NO_EXPIRE, access_s: 0 }
+        Entry { value, expire_at_ms: NO_EXPIRE, access_s: access_clock_now_s() }
     }
     #[inline]
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expire_at_ms != NO_EXPIRE && self.expire_at_ms <= now_ms
     }
+}
+
+/// The access clock of `Entry::access_s`: unix seconds, which fit a u32 until 2106.
+pub fn access_clock_now_s() -> u32 {
+    let s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    s.min(u32::MAX as u64) as u32
 }
 
 pub type SlotTable = HashMap<CompactBytes, Entry>;

@@ -34,10 +34,7 @@ pub fn info_text(cs: &ClusterState) -> String {
         cs.current_epoch,
         cs.my_epoch(),
     );
-    for (dir, counts) in [
-        ("sent", &cs.messages_sent),
-        ("received", &cs.messages_received),
-    ] {
+    for (dir, counts) in [("sent", &cs.messages_sent), ("received", &cs.messages_received)] {
         let mut total = 0u64;
         for (name, &n) in MESSAGE_TYPE_NAMES.iter().zip(counts.iter()) {
             if n != 0 {
@@ -47,22 +44,13 @@ pub fn info_text(cs: &ClusterState) -> String {
         }
         let _ = write!(s, "cluster_stats_messages_{dir}:{total}\r\n");
     }
-    let _ = write!(
-        s,
-        "total_cluster_links_buffer_limit_exceeded:{}\r\n",
-        cs.links_buffer_limit_exceeded
-    );
+    let _ = write!(s, "total_cluster_links_buffer_limit_exceeded:{}\r\n", cs.links_buffer_limit_exceeded);
     s
 }
 
 /// Replicas of node `master` that CLUSTER SLOTS lists (not failed), in node order.
-fn replicas_of<'a>(
-    cs: &'a ClusterState,
-    master: &'a ClusterNode,
-) -> impl Iterator<Item = &'a ClusterNode> + 'a {
-    cs.nodes()
-        .iter()
-        .filter(move |n| n.is_replica() && n.master == Some(master.id))
+fn replicas_of<'a>(cs: &'a ClusterState, master: &'a ClusterNode) -> impl Iterator<Item = &'a ClusterNode> + 'a {
+    cs.nodes().iter().filter(move |n| n.is_replica() && n.master == Some(master.id))
 }
 
 /// One node of a CLUSTER SLOTS range: endpoint, port, id, then the other known networking
@@ -76,8 +64,7 @@ fn slots_node(cs: &ClusterState, n: &ClusterNode, out: &mut Out) {
     out.int(n.port as i64);
     out.bulk_str(n.id.as_str());
     let with_ip = cs.settings.preferred_endpoint != PreferredEndpointType::Ip;
-    let with_hostname =
-        cs.settings.preferred_endpoint != PreferredEndpointType::Hostname && !n.hostname.is_empty();
+    let with_hostname = cs.settings.preferred_endpoint != PreferredEndpointType::Hostname && !n.hostname.is_empty();
     out.map(with_ip as usize + with_hostname as usize);
     if with_ip {
         out.bulk_str("ip");
@@ -150,12 +137,7 @@ fn shards_node(cs: &ClusterState, n: &ClusterNode, out: &mut Out) {
 /// CLUSTER SHARDS: per master, its slot ranges as a flat list of start/end integers and its
 /// nodes (master first, then replicas).
 pub fn write_shards(cs: &ClusterState, out: &mut Out) {
-    let masters: Vec<(usize, &ClusterNode)> = cs
-        .nodes()
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.is_master())
-        .collect();
+    let masters: Vec<(usize, &ClusterNode)> = cs.nodes().iter().enumerate().filter(|(_, n)| n.is_master()).collect();
     out.array(masters.len());
     for (idx, m) in masters {
         out.map(2);

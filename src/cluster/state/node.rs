@@ -35,11 +35,7 @@ pub mod flag {
 
     /// `myself,master`, or `noflags` when none is set.
     pub fn describe(flags: u16) -> String {
-        let names: Vec<&str> = NAMES
-            .iter()
-            .filter(|(f, _)| flags & f != 0)
-            .map(|(_, n)| *n)
-            .collect();
+        let names: Vec<&str> = NAMES.iter().filter(|(f, _)| flags & f != 0).map(|(_, n)| *n).collect();
         if names.is_empty() {
             "noflags".into()
         } else {
@@ -79,10 +75,7 @@ impl NodeId {
 
     pub fn parse(s: &[u8]) -> Option<NodeId> {
         let arr: [u8; NODE_ID_LEN] = s.try_into().ok()?;
-        if arr
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
+        if arr.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
             Some(NodeId(arr))
         } else {
             None
@@ -176,19 +169,13 @@ mod tests {
     fn ids_and_flags() {
         let a = NodeId::random();
         assert_eq!(a.as_str().len(), 40);
-        assert!(a
-            .as_str()
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, NodeId::random());
         assert_eq!(NodeId::parse(a.as_str().as_bytes()), Some(a));
         assert_eq!(NodeId::parse(b"abc"), None);
         assert_eq!(NodeId::parse(&[b'A'; 40]), None);
         assert_eq!(flag::describe(flag::MYSELF | flag::MASTER), "myself,master");
-        assert_eq!(
-            flag::describe(flag::SLAVE | flag::PFAIL | flag::MEET),
-            "slave,fail?"
-        );
+        assert_eq!(flag::describe(flag::SLAVE | flag::PFAIL | flag::MEET), "slave,fail?");
         assert_eq!(flag::describe(0), "noflags");
         assert_eq!(flag::from_name("fail?"), Some(flag::PFAIL));
         assert_eq!(flag::from_name("noflags"), Some(0));

@@ -37,24 +37,12 @@ pub fn node_line(cs: &ClusterState, idx: usize) -> String {
         None => s.push('-'),
     }
     // A replica shows its master's config epoch.
-    let epoch = match n
-        .master
-        .filter(|_| n.is_replica())
-        .and_then(|m| cs.node_index(&m))
-    {
+    let epoch = match n.master.filter(|_| n.is_replica()).and_then(|m| cs.node_index(&m)) {
         Some(m) => cs.nodes()[m].config_epoch,
         None => n.config_epoch,
     };
-    let link = if n.link_connected || n.is_myself() {
-        "connected"
-    } else {
-        "disconnected"
-    };
-    let _ = write!(
-        s,
-        " {} {} {} {}",
-        n.ping_sent_ms, n.pong_received_ms, epoch, link
-    );
+    let link = if n.link_connected || n.is_myself() { "connected" } else { "disconnected" };
+    let _ = write!(s, " {} {} {} {}", n.ping_sent_ms, n.pong_received_ms, epoch, link);
     for (a, b) in cs.node_slot_ranges(idx) {
         if a == b {
             let _ = write!(s, " {a}");
@@ -141,16 +129,11 @@ pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
             for kv in argv[1..].chunks(2) {
                 let (k, v) = (kv[0], kv[1]);
                 if k.eq_ignore_ascii_case("currentEpoch") {
-                    p.current_epoch =
-                        parse_u64(v).ok_or((lineno, format!("bad currentEpoch '{v}'")))?;
+                    p.current_epoch = parse_u64(v).ok_or((lineno, format!("bad currentEpoch '{v}'")))?;
                 } else if k.eq_ignore_ascii_case("lastVoteEpoch") {
-                    p.last_vote_epoch =
-                        parse_u64(v).ok_or((lineno, format!("bad lastVoteEpoch '{v}'")))?;
+                    p.last_vote_epoch = parse_u64(v).ok_or((lineno, format!("bad lastVoteEpoch '{v}'")))?;
                 } else if k.eq_ignore_ascii_case("myShardId") {
-                    my_shard_id = Some(
-                        NodeId::parse(v.as_bytes())
-                            .ok_or((lineno, format!("bad myShardId '{v}'")))?,
-                    );
+                    my_shard_id = Some(NodeId::parse(v.as_bytes()).ok_or((lineno, format!("bad myShardId '{v}'")))?);
                 }
                 // Unknown variables are skipped, as Redis does (newer versions add some).
             }
@@ -158,13 +141,9 @@ pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
         }
         let err = |why: String| (lineno, why);
         if argv.len() < 8 {
-            return Err(err(format!(
-                "a node line needs at least 8 fields, found {}",
-                argv.len()
-            )));
+            return Err(err(format!("a node line needs at least 8 fields, found {}", argv.len())));
         }
-        let id = NodeId::parse(first.as_bytes())
-            .ok_or_else(|| err(format!("invalid node id '{first}'")))?;
+        let id = NodeId::parse(first.as_bytes()).ok_or_else(|| err(format!("invalid node id '{first}'")))?;
         if nodes.iter().any(|n| n.id == id) {
             return Err(err(format!("node {id} is listed twice")));
         }
@@ -175,17 +154,12 @@ pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
             n.flags |= f;
         }
         if argv[3] != "-" {
-            n.master = Some(
-                NodeId::parse(argv[3].as_bytes())
-                    .ok_or_else(|| err(format!("invalid master id '{}'", argv[3])))?,
-            );
+            n.master =
+                Some(NodeId::parse(argv[3].as_bytes()).ok_or_else(|| err(format!("invalid master id '{}'", argv[3])))?);
         }
-        n.ping_sent_ms =
-            parse_u64(argv[4]).ok_or_else(|| err(format!("bad ping-sent '{}'", argv[4])))?;
-        n.pong_received_ms =
-            parse_u64(argv[5]).ok_or_else(|| err(format!("bad pong-recv '{}'", argv[5])))?;
-        n.config_epoch =
-            parse_u64(argv[6]).ok_or_else(|| err(format!("bad config epoch '{}'", argv[6])))?;
+        n.ping_sent_ms = parse_u64(argv[4]).ok_or_else(|| err(format!("bad ping-sent '{}'", argv[4])))?;
+        n.pong_received_ms = parse_u64(argv[5]).ok_or_else(|| err(format!("bad pong-recv '{}'", argv[5])))?;
+        n.config_epoch = parse_u64(argv[6]).ok_or_else(|| err(format!("bad config epoch '{}'", argv[6])))?;
         if argv[7] != "connected" && argv[7] != "disconnected" {
             return Err(err(format!("bad link state '{}'", argv[7])));
         }
@@ -199,8 +173,7 @@ pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
         }
         for arg in &argv[8..] {
             if let Some(open) = arg.strip_prefix('[') {
-                let (slot, dir, other) =
-                    parse_open_slot(open).ok_or_else(|| err(format!("bad open slot '{arg}'")))?;
+                let (slot, dir, other) = parse_open_slot(open).ok_or_else(|| err(format!("bad open slot '{arg}'")))?;
                 if n.is_myself() {
                     match dir {
                         OpenDir::Migrating => p.migrating_to.insert(slot, other),
@@ -209,8 +182,7 @@ pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
                 }
                 continue;
             }
-            let (a, b) = parse_slot_range(arg)
-                .ok_or_else(|| err(format!("invalid slot or range '{arg}'")))?;
+            let (a, b) = parse_slot_range(arg).ok_or_else(|| err(format!("invalid slot or range '{arg}'")))?;
             claims.push((idx, a, b));
         }
         nodes.push(n);
@@ -310,24 +282,15 @@ fn parse_address(s: &str, n: &mut ClusterNode) -> Result<(), String> {
         Some((a, rest)) => (a, Some(rest)),
         None => (s, None),
     };
-    let (ip, ports) = addr
-        .rsplit_once(':')
-        .ok_or_else(|| format!("address '{s}' has no port"))?;
+    let (ip, ports) = addr.rsplit_once(':').ok_or_else(|| format!("address '{s}' has no port"))?;
     let (port, cport) = match ports.split_once('@') {
         Some((p, c)) => {
             let p = parse_port(p).ok_or_else(|| format!("bad port in address '{s}'"))?;
-            (
-                p,
-                parse_port(c).ok_or_else(|| format!("bad bus port in address '{s}'"))?,
-            )
+            (p, parse_port(c).ok_or_else(|| format!("bad bus port in address '{s}'"))?)
         }
         None => {
             let p = parse_port(ports).ok_or_else(|| format!("bad port in address '{s}'"))?;
-            (
-                p,
-                p.checked_add(10_000)
-                    .ok_or_else(|| format!("bad port in address '{s}'"))?,
-            )
+            (p, p.checked_add(10_000).ok_or_else(|| format!("bad port in address '{s}'"))?)
         }
     };
     n.ip = ip.to_string();
@@ -337,8 +300,7 @@ fn parse_address(s: &str, n: &mut ClusterNode) -> Result<(), String> {
         for (i, field) in aux.split(',').enumerate() {
             match field.split_once('=') {
                 Some(("shard-id", v)) => {
-                    n.shard_id = NodeId::parse(v.as_bytes())
-                        .ok_or_else(|| format!("bad shard-id in address '{s}'"))?
+                    n.shard_id = NodeId::parse(v.as_bytes()).ok_or_else(|| format!("bad shard-id in address '{s}'"))?
                 }
                 Some(("hostname", v)) => n.hostname = v.to_string(),
                 // Other 7.2+ fields (tls-port, nodename...) are not ours to keep.
@@ -358,10 +320,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "nodes.conf".into());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "nodes.conf".into());
     let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

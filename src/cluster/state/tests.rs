@@ -67,10 +67,7 @@ fn new_node_line_matches_redis() {
     let d = TempDir::new("line");
     let mut cs = ClusterState::new(settings(&d.0));
     with_id(&mut cs, ID_A);
-    assert_eq!(
-        node_line(&cs, 0),
-        format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected")
-    );
+    assert_eq!(node_line(&cs, 0), format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected"));
     for s in [5u16, 6, 7, 100] {
         assert!(cs.add_slot(s, 0));
     }
@@ -78,10 +75,7 @@ fn new_node_line_matches_redis() {
         assert!(cs.add_slot(s, 0));
     }
     assert!(cs.add_slot(1000, 0));
-    assert_eq!(
-        node_line(&cs, 0),
-        format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected 5-7 100 200-300 1000")
-    );
+    assert_eq!(node_line(&cs, 0), format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected 5-7 100 200-300 1000"));
     cs.migrating_to.insert(4, id(ID_B));
     cs.importing_from.insert(2, id(ID_C));
     assert!(node_line(&cs, 0).ends_with(&format!(" 1000 [2-<-{ID_C}] [4->-{ID_B}]")));
@@ -124,6 +118,15 @@ fn announced_address_and_hostname() {
         format!("*1\r\n*3\r\n:0\r\n:10\r\n*4\r\n$14\r\nhost-a.example\r\n:7000\r\n$40\r\n{ID_B}\r\n*2\r\n$2\r\nip\r\n$8\r\n10.1.2.3\r\n").as_bytes()
     );
     assert_eq!(cs.view().nodes[0].ip, "host-a.example");
+    // Unannouncing the IP forgets it (Redis then learns it again from peers).
+    let mut s = cs.settings.clone();
+    s.announce_ip.clear();
+    s.preferred_endpoint = PreferredEndpointType::Ip;
+    assert!(cs.refresh(s.clone()));
+    assert_eq!(cs.myself().ip, "");
+    s.announce_ip = "10.1.2.3".into();
+    assert!(cs.refresh(s.clone()));
+    assert!(!cs.refresh(s));
     let mut s = cs.settings.clone();
     s.preferred_endpoint = PreferredEndpointType::UnknownEndpoint;
     cs.refresh(s);
@@ -145,9 +148,8 @@ fn slots_ranges_coalesced_resp2_and_resp3() {
     for s in 200..=300 {
         cs.add_slot(s, 0);
     }
-    let entry = |a: u16, b: u16, map: &str| {
-        format!("*3\r\n:{a}\r\n:{b}\r\n*4\r\n$0\r\n\r\n:7000\r\n$40\r\n{ID_A}\r\n{map}")
-    };
+    let entry =
+        |a: u16, b: u16, map: &str| format!("*3\r\n:{a}\r\n:{b}\r\n*4\r\n$0\r\n\r\n:7000\r\n$40\r\n{ID_A}\r\n{map}");
     let want2 = format!(
         "*4\r\n{}{}{}{}",
         entry(5, 7, "*0\r\n"),
@@ -155,10 +157,7 @@ fn slots_ranges_coalesced_resp2_and_resp3() {
         entry(200, 300, "*0\r\n"),
         entry(1000, 1000, "*0\r\n")
     );
-    assert_eq!(
-        String::from_utf8(resp(|o| describe::write_slots(&cs, o), false)).unwrap(),
-        want2
-    );
+    assert_eq!(String::from_utf8(resp(|o| describe::write_slots(&cs, o), false)).unwrap(), want2);
     let want3 = format!(
         "*4\r\n{}{}{}{}",
         entry(5, 7, "%0\r\n"),
@@ -166,10 +165,7 @@ fn slots_ranges_coalesced_resp2_and_resp3() {
         entry(200, 300, "%0\r\n"),
         entry(1000, 1000, "%0\r\n")
     );
-    assert_eq!(
-        String::from_utf8(resp(|o| describe::write_slots(&cs, o), true)).unwrap(),
-        want3
-    );
+    assert_eq!(String::from_utf8(resp(|o| describe::write_slots(&cs, o), true)).unwrap(), want3);
     // SHARDS in RESP3, as Redis 7.0.15 (no hostname: 7 fields).
     let shards = String::from_utf8(resp(|o| describe::write_shards(&cs, o), true)).unwrap();
     assert_eq!(
@@ -179,16 +175,7 @@ fn slots_ranges_coalesced_resp2_and_resp3() {
     // Slots of two owners next to each other stay separate ranges.
     let other = cs.add_node(ClusterNode::new(id(ID_B), flag::MASTER));
     cs.add_slot(8, other);
-    assert_eq!(
-        cs.slot_runs(),
-        vec![
-            (5, 7, 0),
-            (8, 8, other),
-            (100, 100, 0),
-            (200, 300, 0),
-            (1000, 1000, 0)
-        ]
-    );
+    assert_eq!(cs.slot_runs(), vec![(5, 7, 0), (8, 8, other), (100, 100, 0), (200, 300, 0), (1000, 1000, 0)]);
 }
 
 #[test]
@@ -209,9 +196,7 @@ fn info_text_and_state() {
     cs.messages_sent[0] = 3;
     cs.messages_received[1] = 2;
     let info = describe::info_text(&cs);
-    assert!(info.starts_with(
-        "cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:16384\r\n"
-    ));
+    assert!(info.starts_with("cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:16384\r\n"));
     assert!(info.contains("cluster_size:1\r\n"));
     assert!(info.contains(
         "cluster_stats_messages_ping_sent:3\r\ncluster_stats_messages_sent:3\r\ncluster_stats_messages_pong_received:2\r\ncluster_stats_messages_received:2\r\n"
@@ -284,24 +269,10 @@ fn epochs() {
     }
     let old = cs.myself().id;
     cs.reset(false);
-    assert_eq!(
-        (
-            cs.myself().id,
-            cs.myself().config_epoch,
-            cs.count_node_slots(0)
-        ),
-        (old, 6, 0)
-    );
+    assert_eq!((cs.myself().id, cs.myself().config_epoch, cs.count_node_slots(0)), (old, 6, 0));
     cs.reset(true);
     assert_ne!(cs.myself().id, old);
-    assert_eq!(
-        (
-            cs.current_epoch,
-            cs.myself().config_epoch,
-            cs.last_vote_epoch
-        ),
-        (0, 0, 0)
-    );
+    assert_eq!((cs.current_epoch, cs.myself().config_epoch, cs.last_vote_epoch), (0, 0, 0));
 }
 
 #[test]
@@ -312,14 +283,8 @@ fn nodes_conf_round_trip() {
     let mut cs = ClusterState::load_or_create_with(s.clone(), 0).unwrap();
     let text = std::fs::read_to_string(&s.config_path).unwrap();
     assert_eq!(text, render(&cs));
-    assert!(text.starts_with(&format!(
-        "{} :7000@17000,h1 myself,master - 0 0 0 connected\n",
-        cs.myself().id
-    )));
-    assert!(text.ends_with(&format!(
-        "vars currentEpoch 0 lastVoteEpoch 0 myShardId {}\n",
-        cs.myself().shard_id
-    )));
+    assert!(text.starts_with(&format!("{} :7000@17000,h1 myself,master - 0 0 0 connected\n", cs.myself().id)));
+    assert!(text.ends_with(&format!("vars currentEpoch 0 lastVoteEpoch 0 myShardId {}\n", cs.myself().shard_id)));
     for slot in (0..16384).filter(|s| s % 3 != 0) {
         cs.add_slot(slot, 0);
     }
@@ -350,25 +315,17 @@ fn nodes_conf_round_trip() {
     assert_eq!(back.migrating_to.get(&3), Some(&id(ID_C)));
     assert_eq!(
         nodes_text(&back, 0).lines().nth(1).unwrap(),
-        format!(
-            "{ID_B} ::1:7001@17001 slave {} 0 1234 1 disconnected",
-            cs.myself().id
-        )
+        format!("{ID_B} ::1:7001@17001 slave {} 0 1234 1 disconnected", cs.myself().id)
     );
     // No temp files left behind.
-    let names: Vec<_> = std::fs::read_dir(&d.0)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let names: Vec<_> = std::fs::read_dir(&d.0).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("nodes.conf")]);
 }
 
 #[test]
 fn reads_redis_files() {
     // Written by redis-server 7.0.15 (first save, before the ports are known) ...
-    let text = format!(
-        "{ID_A} :0@0 myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n"
-    );
+    let text = format!("{ID_A} :0@0 myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n");
     let p = parse(text.as_bytes()).unwrap();
     assert_eq!((p.nodes.len(), p.nodes[0].id), (1, id(ID_A)));
     // ... by Redis 7.2 with aux fields, myself not first, an old-style address, padding lines.
@@ -394,48 +351,50 @@ fn reads_redis_files() {
 fn corrupt_files_name_the_line() {
     let cases: &[(&str, usize, &str)] = &[
         ("garbage\n", 1, "at least 8 fields"),
-        (&format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected\nvars currentEpoch x lastVoteEpoch 0\n"), 2, "currentEpoch"),
+        (
+            &format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected\nvars currentEpoch x lastVoteEpoch 0\n"),
+            2,
+            "currentEpoch",
+        ),
         (&format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected 16384\n"), 1, "invalid slot"),
         (&format!("{ID_A} :7000@17000 myself,master - 0 0 0 connected 9-3\n"), 1, "invalid slot"),
         (&format!("{ID_A} :7000@17000 myself,bogus - 0 0 0 connected\n"), 1, "unknown flag 'bogus'"),
         (&format!("{ID_A} 7000 myself,master - 0 0 0 connected\n"), 1, "no port"),
         (&format!("{ID_A} :70000@1 myself,master - 0 0 0 connected\n"), 1, "bad port"),
         (&format!("{ID_A} :7000@17000 master - 0 0 0 connected\n"), 1, "no node is flagged myself"),
-        (&format!("{ID_A} :1@2 myself,master - 0 0 0 connected\n{ID_B} :1@2 myself,master - 0 0 0 connected\n"), 2, "second node"),
-        (&format!("{ID_A} :1@2 myself,master - 0 0 0 connected\n{ID_A} :1@2 master - 0 0 0 connected\n"), 2, "listed twice"),
+        (
+            &format!("{ID_A} :1@2 myself,master - 0 0 0 connected\n{ID_B} :1@2 myself,master - 0 0 0 connected\n"),
+            2,
+            "second node",
+        ),
+        (
+            &format!("{ID_A} :1@2 myself,master - 0 0 0 connected\n{ID_A} :1@2 master - 0 0 0 connected\n"),
+            2,
+            "listed twice",
+        ),
         ("XYZ :1@2 myself,master - 0 0 0 connected\n", 1, "invalid node id"),
         (&format!("{ID_A} :1@2 myself,master - 0 0 0 up\n"), 1, "link state"),
         (&format!("{ID_A} :1@2 myself,master - 0 0 0 connected [5->-xyz]\n"), 1, "open slot"),
         (&format!("{ID_A} :1@2 myself,master - 0 0 0 connected\nvars currentEpoch\n"), 2, "pairs"),
     ];
     for (text, line, what) in cases {
-        let (l, why) = parse(text.as_bytes())
-            .err()
-            .unwrap_or_else(|| panic!("accepted {text:?}"));
+        let (l, why) = parse(text.as_bytes()).err().unwrap_or_else(|| panic!("accepted {text:?}"));
         assert_eq!(l, *line, "{text:?}: {why}");
         assert!(why.contains(what), "{text:?}: {why}");
     }
     // Through startup: the error names the file and the line; the file is left alone.
     let d = TempDir::new("corrupt");
     let s = settings(&d.0);
-    std::fs::write(
-        &s.config_path,
-        format!("{ID_A} :1@2 myself,master - 0 0 0 connected\n{ID_B} :1@2 nonsense\n"),
-    )
-    .unwrap();
-    let err = ClusterState::load_or_create_with(s.clone(), 0)
-        .err()
+    std::fs::write(&s.config_path, format!("{ID_A} :1@2 myself,master - 0 0 0 connected\n{ID_B} :1@2 nonsense\n"))
         .unwrap();
+    let err = ClusterState::load_or_create_with(s.clone(), 0).err().unwrap();
     assert!(err.contains("corrupted cluster config file"), "{err}");
     assert!(err.contains(&s.config_path.display().to_string()), "{err}");
     assert!(err.contains("line 2"), "{err}");
     // An empty file is a new node, as Redis.
     std::fs::write(&s.config_path, "").unwrap();
     let cs = ClusterState::load_or_create_with(s.clone(), 0).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&s.config_path).unwrap(),
-        render(&cs)
-    );
+    assert_eq!(std::fs::read_to_string(&s.config_path).unwrap(), render(&cs));
 }
 
 #[test]
@@ -444,10 +403,7 @@ fn unwritable_dir_is_a_startup_error() {
     let mut s = settings(&d.0);
     s.config_path = d.0.join("missing-dir").join("nodes.conf");
     let err = ClusterState::load_or_create_with(s, 0).err().unwrap();
-    assert!(
-        err.contains("error saving the cluster node config"),
-        "{err}"
-    );
+    assert!(err.contains("error saving the cluster node config"), "{err}");
 }
 
 #[test]

@@ -91,10 +91,15 @@ fn reset(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> Conn
 }
 
 fn select(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    // Redis's getIntFromObjectOrReply: an integer, then within a C int.
     let id = match parse_i64(args[1]) {
         Ok(n) if i32::try_from(n).is_ok() => n,
-        _ => {
-            out.error(error::NOT_INTEGER);
+        Ok(_) => {
+            out.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+            return ConnResult::Done;
+        }
+        Err(e) => {
+            out.error(e);
             return ConnResult::Done;
         }
     };

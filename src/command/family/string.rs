@@ -20,9 +20,10 @@ mod tests;
 mod tests_more;
 
 use crate::command::args::parse_i64;
+use crate::command::family::keys::access_clock_s;
 use crate::command::spec::{flag, spec, CommandSpec, DataCtx, Exec, Split};
 use crate::error;
-use crate::store::{StrValue, Value};
+use crate::store::{Entry, StrValue, Value};
 
 use flag::{DENYOOM, FAST, READONLY, WRITE};
 
@@ -109,12 +110,27 @@ fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Found<'a> {
         }
         Some(e) => {
             store.keyspace_hits += 1;
+            e.access_s = access_clock_s(now_ms);
             match str_of(&e.value) {
                 Some(s) => Found::Str(s),
                 None => Found::WrongType,
             }
         }
     }
+}
+
+/// Looks `key` up for writing, as Redis's `lookupKeyWrite`: expires it lazily and refreshes
+/// its access clock (OBJECT IDLETIME), but counts no keyspace hit or miss.
+fn lookup_write<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Option<&'a mut Entry> {
+    let now_ms = ctx.now_ms;
+    let e = ctx.db().get(key, now_ms)?;
+    e.access_s = access_clock_s(now_ms);
+    Some(e)
+}
+
+/// A new entry holding `value`, stamped as accessed now.
+fn new_entry(ctx: &DataCtx, value: Value, expire_at_ms: u64) -> Entry {
+    Entry { value, expire_at_ms, access_s: access_clock_s(ctx.now_ms) }
 }
 
 /// Redis compares option words as C strings, so an argument is read up to its first NUL byte
@@ -214,10 +230,7 @@ fn expire_deadline_ms(raw: &[u8], flags: u16, now_ms: u64, cmd: &str) -> Result<
     if flags & (opt::EX | opt::PX) != 0 {
         // Redis adds with wrap-around and rejects a non-positive result; an overflow of two
         // positive numbers is exactly that case.
-        ms = i64::try_from(now_ms)
-            .ok()
-            .and_then(|now| ms.checked_add(now))
-            .unwrap_or(-1);
+        ms = i64::try_from(now_ms).ok().and_then(|now| ms.checked_add(now)).unwrap_or(-1);
     }
     if ms <= 0 {
         return Err(error::invalid_expire(cmd));

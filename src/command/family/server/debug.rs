@@ -215,9 +215,11 @@ fn object(s: &mut ShardState, db: usize, key: &[u8], out: &mut Out) {
         out.error(error::NO_SUCH_KEY);
         return;
     };
-    // `access_s` counts seconds from the shard's start; Redis's lru is a 24-bit seconds clock.
-    let idle_s = s.node.started.elapsed().as_secs().saturating_sub(e.access_s as u64);
-    let lru = (crate::shard::unix_ms() / 1000).saturating_sub(idle_s) & ((1 << 24) - 1);
+    // `access_s` is the keys family's access clock (unix seconds); Redis's lru field is the
+    // same clock cut to 24 bits.
+    let now_s = crate::command::family::keys::access_clock_s(crate::shard::unix_ms());
+    let idle_s = now_s.saturating_sub(e.access_s);
+    let lru = e.access_s & ((1 << 24) - 1);
     out.simple(&format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         e as *const Entry,

@@ -122,7 +122,10 @@ fn select_and_reset() {
     assert_eq!(f.run(&["select", "16"]), "-ERR DB index is out of range\r\n");
     assert_eq!(f.run(&["select", "-1"]), "-ERR DB index is out of range\r\n");
     assert_eq!(f.run(&["select", "x"]), "-ERR value is not an integer or out of range\r\n");
-    assert_eq!(f.run(&["select", "4294967296"]), "-ERR value is not an integer or out of range\r\n");
+    assert_eq!(
+        f.run(&["select", "4294967296"]),
+        "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+    );
     assert_eq!(f.run(&["select", "15"]), "+OK\r\n");
     assert_eq!(f.st.clients[f.ci].db, 15);
     f.run(&["client", "setname", "nm"]);

@@ -2,7 +2,7 @@
 //! MSETNX. Each follows its Redis 7.0 counterpart in `t_string.c` step by step, including the
 //! order of checks (which error wins when several apply).
 
-use super::{expire_deadline_ms, lookup_read, opt, parse_ext_opts, Found};
+use super::{expire_deadline_ms, lookup_read, lookup_write, new_entry, opt, parse_ext_opts, Found};
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
@@ -26,11 +26,8 @@ fn reply_get(ctx: &mut DataCtx, key: &[u8], out: &mut Out) -> bool {
     true
 }
 
-fn string_entry(val: &[u8], expire_at_ms: u64) -> Entry {
-    Entry {
-        expire_at_ms,
-        ..Entry::new(Value::Str(StrValue::from_bytes(val)))
-    }
+fn string_entry(ctx: &DataCtx, val: &[u8], expire_at_ms: u64) -> Entry {
+    new_entry(ctx, Value::Str(StrValue::from_bytes(val)), expire_at_ms)
 }
 
 /// What SET-like commands reply when they set, and when NX/XX made them skip.
@@ -66,17 +63,12 @@ fn set_generic(
     if with_get && !reply_get(ctx, key, out) {
         return;
     }
-    let now_ms = ctx.now_ms;
-    let outcome = match ctx.db().get(key, now_ms) {
+    let outcome = match lookup_write(ctx, key) {
         Some(_) if flags & opt::NX != 0 => SetStep::Skip,
         None if flags & opt::XX != 0 => SetStep::Skip,
         None => SetStep::Insert(deadline_ms.unwrap_or(NO_EXPIRE)),
         Some(e) => {
-            let keep = if flags & opt::KEEPTTL != 0 {
-                e.expire_at_ms
-            } else {
-                NO_EXPIRE
-            };
+            let keep = if flags & opt::KEEPTTL != 0 { e.expire_at_ms } else { NO_EXPIRE };
             let deadline_ms = deadline_ms.unwrap_or(keep);
             if e.expire_at_ms == deadline_ms {
                 // Same deadline: overwrite in place, the TTL index stays as it is.
@@ -99,7 +91,8 @@ fn set_generic(
         }
         SetStep::Done => {}
         SetStep::Insert(deadline_ms) => {
-            ctx.db().insert(key, string_entry(val, deadline_ms));
+            let e = string_entry(ctx, val, deadline_ms);
+            ctx.db().insert(key, e);
         }
     }
     ctx.dirty(1);
@@ -128,41 +121,17 @@ pub fn set(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             Err(e) => return out.error(&e),
         },
     };
-    set_generic(
-        ctx,
-        opts.flags,
-        args[1],
-        args[2],
-        deadline_ms,
-        SetReplies::OkNull,
-        out,
-    );
+    set_generic(ctx, opts.flags, args[1], args[2], deadline_ms, SetReplies::OkNull, out);
 }
 
 pub fn setnx(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
-    set_generic(
-        ctx,
-        opt::NX,
-        args[1],
-        args[2],
-        None,
-        SetReplies::OneZero,
-        out,
-    );
+    set_generic(ctx, opt::NX, args[1], args[2], None, SetReplies::OneZero, out);
 }
 
 /// SETEX and PSETEX: SET with a mandatory relative expiry.
 fn set_with_ttl(ctx: &mut DataCtx, args: &[&[u8]], kind: u16, cmd: &str, out: &mut Out) {
     match expire_deadline_ms(args[2], kind, ctx.now_ms, cmd) {
-        Ok(d) => set_generic(
-            ctx,
-            kind,
-            args[1],
-            args[3],
-            Some(d),
-            SetReplies::OkNull,
-            out,
-        ),
+        Ok(d) => set_generic(ctx, kind, args[1], args[3], Some(d), SetReplies::OkNull, out),
         Err(e) => out.error(&e),
     }
 }
@@ -180,7 +149,8 @@ pub fn getset(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         return;
     }
     // Like SET: the new value drops any TTL.
-    ctx.db().insert(args[1], string_entry(args[2], NO_EXPIRE));
+    let e = string_entry(ctx, args[2], NO_EXPIRE);
+    ctx.db().insert(args[1], e);
     ctx.dirty(1);
 }
 
@@ -204,10 +174,7 @@ pub fn getex(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let had_ttl = match lookup_read(ctx, key) {
         Found::Missing => return out.null(),
         Found::WrongType => return out.error(error::WRONGTYPE),
-        Found::Str(_) => ctx
-            .db()
-            .peek(key)
-            .is_some_and(|e| e.expire_at_ms != NO_EXPIRE),
+        Found::Str(_) => ctx.db().peek(key).is_some_and(|e| e.expire_at_ms != NO_EXPIRE),
     };
     let deadline_ms = match opts.expire {
         None => None,
@@ -267,16 +234,12 @@ fn mset_generic(ctx: &mut DataCtx, args: &[&[u8]], nx: bool, out: &mut Out) {
     if args.len().is_multiple_of(2) {
         return out.error(&error::wrong_arity(if nx { b"msetnx" } else { b"mset" }));
     }
-    let now_ms = ctx.now_ms;
-    if nx
-        && args[1..]
-            .chunks_exact(2)
-            .any(|kv| ctx.db().get(kv[0], now_ms).is_some())
-    {
+    if nx && args[1..].chunks_exact(2).any(|kv| lookup_write(ctx, kv[0]).is_some()) {
         return out.int(0);
     }
     for kv in args[1..].chunks_exact(2) {
-        ctx.db().insert(kv[0], string_entry(kv[1], NO_EXPIRE));
+        let e = string_entry(ctx, kv[1], NO_EXPIRE);
+        ctx.db().insert(kv[0], e);
     }
     ctx.dirty(((args.len() - 1) / 2) as u64);
     if nx {

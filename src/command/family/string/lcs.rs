@@ -27,12 +27,7 @@ struct LcsOpts {
 }
 
 fn parse_opts(opts: &[&[u8]]) -> Result<LcsOpts, &'static str> {
-    let mut o = LcsOpts {
-        len: false,
-        idx: false,
-        with_match_len: false,
-        min_match_len: 0,
-    };
+    let mut o = LcsOpts { len: false, idx: false, with_match_len: false, min_match_len: 0 };
     let mut j = 0;
     while j < opts.len() {
         let a = opts[j];
@@ -78,8 +73,7 @@ pub fn lcs(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
     if cells.saturating_mul(4) > ctx.cfg.proto_max_bulk_len_bytes {
-        return out
-            .error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return out.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
     let mut table: Vec<u32> = Vec::new();
     if table.try_reserve_exact(cells as usize).is_err() {
@@ -115,12 +109,7 @@ pub fn lcs(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             result[k - 1] = a[i - 1];
             let (ai, bj) = ((i - 1) as u32, (j - 1) as u32);
             match &mut cur {
-                None => {
-                    cur = Some(Range {
-                        a: (ai, ai),
-                        b: (bj, bj),
-                    })
-                }
+                None => cur = Some(Range { a: (ai, ai), b: (bj, bj) }),
                 // Contiguous with the current range: extend it backwards.
                 Some(r) if r.a.0 == i as u32 && r.b.0 == j as u32 => {
                     r.a.0 -= 1;

@@ -2,19 +2,19 @@
 //! runs in C `long double` (`src/native/longdouble.c`) because that is what Redis computes
 //! in and `f64` prints different digits. All of them keep the key's TTL, as Redis does.
 
-use super::{str_of, str_of_mut};
+use super::{lookup_write, new_entry, str_of, str_of_mut};
 use crate::command::args::parse_i64;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::parse::parse_i64_strict;
 use crate::resp::Out;
-use crate::store::{CompactBytes, Entry, StrValue, Value};
+use crate::store::keyspace::NO_EXPIRE;
+use crate::store::{CompactBytes, StrValue, Value};
 
 /// Redis's `incrDecrCommand`: adds `by` to the integer at `key` (0 when missing), with one
 /// lookup on the hot path (an existing counter is updated in place).
 fn incr_decr(ctx: &mut DataCtx, key: &[u8], by: i64, out: &mut Out) {
-    let now_ms = ctx.now_ms;
-    let new = match ctx.db().get(key, now_ms) {
+    let new = match lookup_write(ctx, key) {
         Some(e) => {
             let Some(s) = str_of_mut(&mut e.value) else {
                 return out.error(error::WRONGTYPE);
@@ -33,8 +33,8 @@ fn incr_decr(ctx: &mut DataCtx, key: &[u8], by: i64, out: &mut Out) {
             new
         }
         None => {
-            ctx.db()
-                .insert(key, Entry::new(Value::Str(StrValue::Int(by))));
+            let e = new_entry(ctx, Value::Str(StrValue::Int(by)), NO_EXPIRE);
+            ctx.db().insert(key, e);
             by
         }
     };
@@ -112,7 +112,7 @@ pub(super) fn add_long_double(cur: &[u8], incr: &[u8]) -> Result<Vec<u8>, &'stat
 pub fn incrbyfloat(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let key = args[1];
     let now_ms = ctx.now_ms;
-    let sum = match ctx.db().get(key, now_ms) {
+    let sum = match lookup_write(ctx, key) {
         None => add_long_double(b"0", args[2]),
         Some(e) => match str_of(&e.value) {
             None => return out.error(error::WRONGTYPE),
@@ -128,14 +128,12 @@ pub fn incrbyfloat(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     };
     // Redis stores the printed sum as a plain string (`createStringObject`), never as an
     // int, even when it looks like one: OBJECT ENCODING says embstr for "3".
-    let value = Value::Str(StrValue::Bytes {
-        data: CompactBytes::new(&sum),
-        raw: false,
-    });
+    let value = Value::Str(StrValue::Bytes { data: CompactBytes::new(&sum), raw: false });
     match ctx.db().get(key, now_ms) {
         Some(e) => e.value = value,
         None => {
-            ctx.db().insert(key, Entry::new(value));
+            let e = new_entry(ctx, value, NO_EXPIRE);
+            ctx.db().insert(key, e);
         }
     }
     ctx.dirty(1);

@@ -2,21 +2,19 @@
 //! A string changed in place (APPEND to an existing key, SETRANGE) becomes `raw`, as in
 //! Redis, whatever its length. Both keep the key's TTL.
 
-use super::{check_string_length, lookup_read, str_of_mut, Found};
+use super::{check_string_length, lookup_read, lookup_write, new_entry, str_of_mut, Found};
 use crate::command::args::parse_i64;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
-use crate::store::{CompactBytes, Entry, StrValue, Value};
+use crate::store::keyspace::NO_EXPIRE;
+use crate::store::{CompactBytes, StrValue, Value};
 
 /// Takes the bytes out of `s` to be modified, without copying a heap buffer.
 fn take_bytes(s: &mut StrValue) -> Vec<u8> {
     match std::mem::replace(s, StrValue::Int(0)) {
         StrValue::Int(n) => StrValue::Int(n).to_vec(),
-        StrValue::Bytes {
-            data: CompactBytes::Heap(b),
-            ..
-        } => b.into_vec(),
+        StrValue::Bytes { data: CompactBytes::Heap(b), .. } => b.into_vec(),
         StrValue::Bytes { data, .. } => data.to_vec(),
     }
 }
@@ -24,7 +22,7 @@ fn take_bytes(s: &mut StrValue) -> Vec<u8> {
 pub fn append(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let (key, tail) = (args[1], args[2]);
     let now_ms = ctx.now_ms;
-    let cur_len = match ctx.db().get(key, now_ms) {
+    let cur_len = match lookup_write(ctx, key) {
         None => None,
         Some(e) => match str_of_mut(&mut e.value) {
             None => return out.error(error::WRONGTYPE),
@@ -34,23 +32,22 @@ pub fn append(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let total = match cur_len {
         None => {
             // A new key is stored like SET stores it (int, embstr or raw).
-            ctx.db()
-                .insert(key, Entry::new(Value::Str(StrValue::from_bytes(tail))));
+            let e = new_entry(ctx, Value::Str(StrValue::from_bytes(tail)), NO_EXPIRE);
+            ctx.db().insert(key, e);
             tail.len()
         }
         Some(cur_len) => {
             if let Err(e) = check_string_length(ctx, cur_len as u64, tail.len() as u64) {
                 return out.error(e);
             }
-            let Some(s) = ctx
-                .db()
-                .get(key, now_ms)
-                .and_then(|e| str_of_mut(&mut e.value))
-            else {
+            let Some(s) = ctx.db().get(key, now_ms).and_then(|e| str_of_mut(&mut e.value)) else {
                 debug_assert!(false, "APPEND: key vanished between two lookups");
                 return out.error(error::WRONGTYPE);
             };
             let mut v = take_bytes(s);
+            // Exact growth: the boxed value has no spare capacity to keep, and jemalloc
+            // grows a large block in place within its size class instead of copying.
+            v.reserve_exact(tail.len());
             v.extend_from_slice(tail);
             let total = v.len();
             *s = StrValue::from_vec_raw(v);
@@ -124,7 +121,7 @@ pub fn setrange(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Err(e) => return out.error(e),
     };
     let now_ms = ctx.now_ms;
-    let cur_len = match ctx.db().get(key, now_ms) {
+    let cur_len = match lookup_write(ctx, key) {
         None => None,
         Some(e) => match str_of_mut(&mut e.value) {
             None => return out.error(error::WRONGTYPE),
@@ -140,11 +137,7 @@ pub fn setrange(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     // `check_string_length` bounds offset + len by proto-max-bulk-len, so this fits.
     let offset = offset as usize;
     let end = offset + value.len();
-    let mut v = match ctx
-        .db()
-        .get(key, now_ms)
-        .and_then(|e| str_of_mut(&mut e.value))
-    {
+    let mut v = match ctx.db().get(key, now_ms).and_then(|e| str_of_mut(&mut e.value)) {
         Some(s) => take_bytes(s),
         None => Vec::new(),
     };
@@ -154,14 +147,11 @@ pub fn setrange(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     v[offset..end].copy_from_slice(value);
     let total = v.len();
     let new = StrValue::from_vec_raw(v);
-    match ctx
-        .db()
-        .get(key, now_ms)
-        .and_then(|e| str_of_mut(&mut e.value))
-    {
+    match ctx.db().get(key, now_ms).and_then(|e| str_of_mut(&mut e.value)) {
         Some(s) => *s = new,
         None => {
-            ctx.db().insert(key, Entry::new(Value::Str(new)));
+            let e = new_entry(ctx, Value::Str(new), NO_EXPIRE);
+            ctx.db().insert(key, e);
         }
     }
     ctx.dirty(1);

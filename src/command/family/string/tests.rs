@@ -33,10 +33,7 @@ impl Harness {
     /// Runs one command (arity checked as the table does) and returns the raw reply.
     pub fn run_bytes(&mut self, args: &[&[u8]]) -> String {
         let name = String::from_utf8_lossy(args[0]).to_lowercase();
-        let spec = COMMANDS
-            .iter()
-            .find(|c| c.name == name)
-            .expect("a string command");
+        let spec = COMMANDS.iter().find(|c| c.name == name).expect("a string command");
         let mut buf = Vec::new();
         let mut out = Out::new(&mut buf, self.resp3);
         if !spec.arity_ok(args.len()) {
@@ -60,15 +57,11 @@ impl Harness {
     }
 
     pub fn encoding(&self, key: &str) -> &'static str {
-        self.store.dbs[self.dbi]
-            .peek(key.as_bytes())
-            .map_or("none", |e| e.value.encoding())
+        self.store.dbs[self.dbi].peek(key.as_bytes()).map_or("none", |e| e.value.encoding())
     }
 
     pub fn deadline_ms(&self, key: &str) -> u64 {
-        self.store.dbs[self.dbi]
-            .peek(key.as_bytes())
-            .map_or(u64::MAX, |e| e.expire_at_ms)
+        self.store.dbs[self.dbi].peek(key.as_bytes()).map_or(u64::MAX, |e| e.expire_at_ms)
     }
 }
 
@@ -89,14 +82,8 @@ fn get_set_basics() {
     assert_eq!(h.run("GET k"), bulk("hello"));
     assert_eq!(h.store.dirty, 1);
     assert_eq!((h.store.keyspace_hits, h.store.keyspace_misses), (1, 1));
-    assert_eq!(
-        h.run("GET"),
-        "-ERR wrong number of arguments for 'get' command\r\n"
-    );
-    assert_eq!(
-        h.run("SET k"),
-        "-ERR wrong number of arguments for 'set' command\r\n"
-    );
+    assert_eq!(h.run("GET"), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert_eq!(h.run("SET k"), "-ERR wrong number of arguments for 'set' command\r\n");
     h.resp3 = true;
     assert_eq!(h.run("GET nope"), "_\r\n");
 }
@@ -194,19 +181,10 @@ fn setnx_setex_psetex() {
     assert_eq!(h.deadline_ms("k"), NOW_MS + 100_000);
     assert_eq!(h.run("PSETEX k 100 v"), OK);
     assert_eq!(h.deadline_ms("k"), NOW_MS + 100);
-    assert_eq!(
-        h.run("SETEX k 0 v"),
-        "-ERR invalid expire time in 'setex' command\r\n"
-    );
-    assert_eq!(
-        h.run("PSETEX k -1 v"),
-        "-ERR invalid expire time in 'psetex' command\r\n"
-    );
+    assert_eq!(h.run("SETEX k 0 v"), "-ERR invalid expire time in 'setex' command\r\n");
+    assert_eq!(h.run("PSETEX k -1 v"), "-ERR invalid expire time in 'psetex' command\r\n");
     assert_eq!(h.run("SETEX k x v"), NOT_INT);
-    assert_eq!(
-        h.run("SETEX k 1"),
-        "-ERR wrong number of arguments for 'setex' command\r\n"
-    );
+    assert_eq!(h.run("SETEX k 1"), "-ERR wrong number of arguments for 'setex' command\r\n");
 }
 
 #[test]
@@ -241,16 +219,10 @@ fn getex() {
     assert_eq!(h.deadline_ms("k"), 0);
     let dirty = h.store.dirty;
     assert_eq!(h.run("GETEX k PERSIST"), bulk("v"));
-    assert_eq!(
-        h.store.dirty, dirty,
-        "PERSIST without a TTL changes nothing"
-    );
+    assert_eq!(h.store.dirty, dirty, "PERSIST without a TTL changes nothing");
     assert_eq!(h.run("GETEX k EXAT 1900000000"), bulk("v"));
     assert_eq!(h.deadline_ms("k"), 1_900_000_000_000);
-    assert_eq!(
-        h.run("GETEX k EX 0"),
-        "-ERR invalid expire time in 'getex' command\r\n"
-    );
+    assert_eq!(h.run("GETEX k EX 0"), "-ERR invalid expire time in 'getex' command\r\n");
     assert_eq!(h.run("GETEX k EX abc"), NOT_INT);
     assert_eq!(h.run("GETEX k EX 1 PERSIST"), SYNTAX);
     assert_eq!(h.run("GETEX k PERSIST PX 1"), SYNTAX);
@@ -267,28 +239,16 @@ fn mget_mset_msetnx() {
     let mut h = Harness::new();
     assert_eq!(h.run("MSET a 1 b 2"), OK);
     assert_eq!(h.store.dirty, 2);
-    assert_eq!(
-        h.run("MGET a nope b"),
-        format!("*3\r\n{}{}{}", bulk("1"), NIL, bulk("2"))
-    );
+    assert_eq!(h.run("MGET a nope b"), format!("*3\r\n{}{}{}", bulk("1"), NIL, bulk("2")));
     h.resp3 = true;
     assert_eq!(h.run("MGET a nope"), format!("*2\r\n{}_\r\n", bulk("1")));
     h.resp3 = false;
-    assert_eq!(
-        h.run("MSET a 1 b"),
-        "-ERR wrong number of arguments for 'mset' command\r\n"
-    );
-    assert_eq!(
-        h.run("MSETNX a 1 b"),
-        "-ERR wrong number of arguments for 'msetnx' command\r\n"
-    );
+    assert_eq!(h.run("MSET a 1 b"), "-ERR wrong number of arguments for 'mset' command\r\n");
+    assert_eq!(h.run("MSETNX a 1 b"), "-ERR wrong number of arguments for 'msetnx' command\r\n");
     assert_eq!(h.run("MSETNX a 9 c 3"), ":0\r\n");
     assert_eq!(h.run("GET c"), NIL);
     assert_eq!(h.run("MSETNX c 3 d 4"), ":1\r\n");
-    assert_eq!(
-        h.run("MGET c d"),
-        format!("*2\r\n{}{}", bulk("3"), bulk("4"))
-    );
+    assert_eq!(h.run("MGET c d"), format!("*2\r\n{}{}", bulk("3"), bulk("4")));
     h.run("SET t v EX 100");
     assert_eq!(h.run("MSET t w"), OK);
     assert_eq!(h.deadline_ms("t"), 0);
