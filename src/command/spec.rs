@@ -131,6 +131,10 @@ pub struct CommandSpec {
     pub exec: Exec,
     pub split: Split,
     pub subcommands: &'static [CommandSpec],
+    /// Key positions of commands whose keys move (`numkeys` arguments...), for routing and
+    /// COMMAND GETKEYS; returns argument indexes, empty when the arguments are malformed (the
+    /// command itself then reports the error). Such commands carry the MOVABLEKEYS flag.
+    pub getkeys: Option<fn(&[&[u8]]) -> Vec<usize>>,
 }
 
 impl CommandSpec {
@@ -145,6 +149,14 @@ impl CommandSpec {
         }
     }
     /// Argument indexes of the keys of this call (first/last/step as Redis's legacy specs).
+    pub fn key_indexes_of(&self, args: &[&[u8]], out: &mut smallvec::SmallVec<[usize; 8]>) {
+        match self.getkeys {
+            Some(f) => out.extend(f(args).into_iter().filter(|&i| i < args.len())),
+            None => self.key_indexes(args.len(), out),
+        }
+    }
+
+    /// Key indexes from first/last/step alone (the legacy triple of COMMAND INFO).
     pub fn key_indexes(&self, argc: usize, out: &mut smallvec::SmallVec<[usize; 8]>) {
         if self.first_key <= 0 {
             return;
@@ -193,5 +205,6 @@ pub const fn spec(
         exec,
         split,
         subcommands: &[],
+        getkeys: None,
     }
 }

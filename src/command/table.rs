@@ -13,6 +13,10 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(server::COMMANDS)
         .chain(connection::COMMANDS)
         .chain(cluster::COMMANDS)
+        .chain(hash::COMMANDS)
+        .chain(list::COMMANDS)
+        .chain(set::COMMANDS)
+        .chain(zset::COMMANDS)
 }
 
 static TABLE: LazyLock<HashMap<&'static [u8], &'static CommandSpec>> = LazyLock::new(|| {

@@ -148,7 +148,9 @@ async fn atomic(
         .await;
     }
     let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-    spec.key_indexes(args.len(), &mut idx);
+    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+    spec.key_indexes_of(&argv, &mut idx);
+    drop(argv);
     let keys: Vec<Vec<u8>> = idx.iter().map(|&i| args[i].clone()).collect();
     let by_shard = |s: usize| -> Vec<Vec<u8>> {
         keys.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned().collect()

@@ -76,7 +76,7 @@ pub enum Placement {
 
 pub fn place(st: &ShardState, spec: &CommandSpec, args: &[&[u8]], asking: bool) -> Placement {
     let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-    spec.key_indexes(args.len(), &mut idx);
+    spec.key_indexes_of(args, &mut idx);
     let Some(&first) = idx.first() else {
         return Placement::Shard(st.id);
     };

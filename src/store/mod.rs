@@ -4,6 +4,7 @@
 pub mod bytes;
 pub mod keyspace;
 pub mod memory;
+pub mod types;
 pub mod value;
 
 pub use bytes::CompactBytes;

@@ -2,12 +2,18 @@
 //! as Redis chooses it so `OBJECT ENCODING` answers what users expect.
 
 use super::bytes::CompactBytes;
+use super::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 use crate::limits::EMBSTR_SIZE_LIMIT_BYTES;
 
+/// Aggregates are boxed so a `Value` stays as small as a string's, which is most keys.
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string. Redis keeps strings that are canonical 64-bit integers as `int`.
     Str(StrValue),
+    Hash(Box<HashValue>),
+    List(Box<ListValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
 }
 
 #[derive(Clone, Debug)]
@@ -22,6 +28,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
     pub fn encoding(&self) -> &'static str {
@@ -34,6 +44,10 @@ impl Value {
                     "raw"
                 }
             }
+            Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
     /// Bytes this value holds outside the entry itself, for memory accounting and
@@ -42,6 +56,10 @@ impl Value {
         match self {
             Value::Str(StrValue::Int(_)) => 0,
             Value::Str(StrValue::Bytes { data, .. }) => data.heap_size_bytes(),
+            Value::Hash(h) => std::mem::size_of::<HashValue>() + h.heap_size_bytes(),
+            Value::List(l) => std::mem::size_of::<ListValue>() + l.heap_size_bytes(),
+            Value::Set(s) => std::mem::size_of::<SetValue>() + s.heap_size_bytes(),
+            Value::ZSet(z) => std::mem::size_of::<ZSetValue>() + z.heap_size_bytes(),
         }
     }
 }
@@ -49,7 +67,7 @@ impl Value {
 impl StrValue {
     /// A string value from client bytes, integer-encoded when Redis would do so.
     pub fn from_bytes(b: &[u8]) -> StrValue {
-        if b.len() <= crate::limits::LONG_STR_SIZE_BYTES - 1 {
+        if b.len() < crate::limits::LONG_STR_SIZE_BYTES {
             if let Some(n) = crate::resp::parse::parse_i64_strict(b) {
                 return StrValue::Int(n);
             }

@@ -193,6 +193,9 @@ fn serialized_len(v: &Value) -> usize {
             }
             rdb_len_size(bytes.len()) + bytes.len()
         }
+        // Aggregates: their RDB encodings arrive with persistence; until then report the
+        // in-memory payload size.
+        other => other.heap_size_bytes(),
     }
 }
 
@@ -246,6 +249,10 @@ fn mix_digest(d: &mut [u8; 20], data: &[u8]) {
 fn rdb_type(v: &Value) -> u32 {
     match v {
         Value::Str(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -256,6 +263,47 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
         Value::Str(s) => {
             let mut tmp = [0u8; 24];
             mix_digest(d, s.as_bytes(&mut tmp));
+        }
+        Value::List(l) => {
+            for item in &l.items {
+                mix_digest(d, item);
+            }
+        }
+        Value::Set(set) => match &**set {
+            crate::store::types::set::SetValue::Intset(v) => {
+                for n in v {
+                    xor_digest(d, n.to_string().as_bytes());
+                }
+            }
+            crate::store::types::set::SetValue::Table(t) => {
+                for m in t {
+                    xor_digest(d, m);
+                }
+            }
+        },
+        Value::ZSet(z) => {
+            let mut each = |member: &[u8], score: f64| {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, member);
+                mix_digest(&mut ele, crate::resp::write::fmt_double_17g(score).as_bytes());
+                xor_digest(d, &ele);
+            };
+            match &**z {
+                crate::store::types::zset::ZSetValue::Listpack(v) => v.iter().for_each(|(sc, m)| each(m, *sc)),
+                crate::store::types::zset::ZSetValue::Skiplist(sk) => sk.scores.iter().for_each(|(m, sc)| each(m, *sc)),
+            }
+        }
+        Value::Hash(h) => {
+            let mut each = |f: &[u8], v: &[u8]| {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, f);
+                mix_digest(&mut ele, v);
+                xor_digest(d, &ele);
+            };
+            match &**h {
+                crate::store::types::hash::HashValue::Listpack(v) => v.iter().for_each(|(f, x)| each(f, x)),
+                crate::store::types::hash::HashValue::Table(t) => t.iter().for_each(|(f, x)| each(f, x)),
+            }
         }
     }
     if e.expire_at_ms != NO_EXPIRE {

@@ -1,0 +1,3 @@
+//! Placeholder until the family lands.
+use crate::command::spec::CommandSpec;
+pub static COMMANDS: &[CommandSpec] = &[];
