@@ -41,19 +41,13 @@ pub const NO_NODE: u16 = u16::MAX;
 impl ClusterMap {
     /// A map where one node owns everything: standalone mode uses the same routing code.
     pub fn single(addr: &str) -> ClusterMap {
-        ClusterMap {
-            owner: vec![0; SLOT_COUNT],
-            nodes: vec![addr.to_string()],
-        }
+        ClusterMap { owner: vec![0; SLOT_COUNT], nodes: vec![addr.to_string()] }
     }
 
     /// Builds a map from a `CLUSTER SLOTS` reply. `seed_host` replaces an empty node IP, which
     /// Redis reports for a node that does not know its own address.
     pub fn from_cluster_slots(reply: &Value, seed_host: &str) -> Result<ClusterMap, String> {
-        let mut map = ClusterMap {
-            owner: vec![NO_NODE; SLOT_COUNT],
-            nodes: Vec::new(),
-        };
+        let mut map = ClusterMap { owner: vec![NO_NODE; SLOT_COUNT], nodes: Vec::new() };
         map.apply_cluster_slots(reply, seed_host)?;
         Ok(map)
     }
@@ -90,10 +84,7 @@ impl ClusterMap {
     }
 
     pub fn owner(&self, slot: u16) -> u16 {
-        self.owner
-            .get(usize::from(slot))
-            .copied()
-            .unwrap_or(NO_NODE)
+        self.owner.get(usize::from(slot)).copied().unwrap_or(NO_NODE)
     }
 
     /// Records a `-MOVED` answer without waiting for a full refresh; returns the node index.
@@ -110,10 +101,7 @@ impl ClusterMap {
         if let Some(i) = self.nodes.iter().position(|n| n == addr) {
             return i as u16;
         }
-        assert!(
-            self.nodes.len() < usize::from(NO_NODE),
-            "too many cluster nodes"
-        );
+        assert!(self.nodes.len() < usize::from(NO_NODE), "too many cluster nodes");
         self.nodes.push(addr.to_string());
         (self.nodes.len() - 1) as u16
     }
@@ -139,18 +127,11 @@ fn node_addr(master: &Value, seed_host: &str) -> Result<String, String> {
     let Value::Array(parts) = master else {
         return Err("CLUSTER SLOTS: node is not an array".into());
     };
-    let host = parts
-        .first()
-        .and_then(Value::as_text)
-        .ok_or("CLUSTER SLOTS: node lacks a host")?;
+    let host = parts.first().and_then(Value::as_text).ok_or("CLUSTER SLOTS: node lacks a host")?;
     let Some(Value::Integer(port)) = parts.get(1) else {
         return Err("CLUSTER SLOTS: node lacks a port".into());
     };
-    let host = if host.is_empty() || host == "?" {
-        seed_host.to_string()
-    } else {
-        host
-    };
+    let host = if host.is_empty() || host == "?" { seed_host.to_string() } else { host };
     Ok(join_host_port(&host, *port))
 }
 
@@ -186,11 +167,7 @@ pub fn parse_redirect(text: &[u8]) -> Option<Redirect<'_>> {
             if addr.is_empty() {
                 return None;
             }
-            Some(if word == b"MOVED" {
-                Redirect::Moved { slot, addr }
-            } else {
-                Redirect::Ask { slot, addr }
-            })
+            Some(if word == b"MOVED" { Redirect::Moved { slot, addr } } else { Redirect::Ask { slot, addr } })
         }
         b"TRYAGAIN" => Some(Redirect::TryAgain),
         b"CLUSTERDOWN" => Some(Redirect::ClusterDown),
@@ -221,26 +198,14 @@ mod tests {
     }
 
     fn node(host: &str, port: i64) -> Value {
-        Value::Array(vec![
-            Value::Bulk(host.as_bytes().to_vec()),
-            Value::Integer(port),
-            Value::Bulk(b"id".to_vec()),
-        ])
+        Value::Array(vec![Value::Bulk(host.as_bytes().to_vec()), Value::Integer(port), Value::Bulk(b"id".to_vec())])
     }
 
     #[test]
     fn builds_and_updates_a_map() {
         let reply = Value::Array(vec![
-            Value::Array(vec![
-                Value::Integer(0),
-                Value::Integer(8191),
-                node("127.0.0.1", 7000),
-            ]),
-            Value::Array(vec![
-                Value::Integer(8192),
-                Value::Integer(16383),
-                node("", 7001),
-            ]),
+            Value::Array(vec![Value::Integer(0), Value::Integer(8191), node("127.0.0.1", 7000)]),
+            Value::Array(vec![Value::Integer(8192), Value::Integer(16383), node("", 7001)]),
         ]);
         let mut map = ClusterMap::from_cluster_slots(&reply, "10.0.0.9").unwrap();
         assert_eq!(map.covered_slots(), SLOT_COUNT);
@@ -255,11 +220,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_slots() {
-        let bad = Value::Array(vec![Value::Array(vec![
-            Value::Integer(0),
-            Value::Integer(20000),
-            node("h", 1),
-        ])]);
+        let bad = Value::Array(vec![Value::Array(vec![Value::Integer(0), Value::Integer(20000), node("h", 1)])]);
         assert!(ClusterMap::from_cluster_slots(&bad, "h").is_err());
         assert!(ClusterMap::from_cluster_slots(&Value::Null, "h").is_err());
     }
@@ -268,26 +229,14 @@ mod tests {
     fn parses_redirects() {
         assert_eq!(
             parse_redirect(b"MOVED 3999 127.0.0.1:6381"),
-            Some(Redirect::Moved {
-                slot: 3999,
-                addr: "127.0.0.1:6381"
-            })
+            Some(Redirect::Moved { slot: 3999, addr: "127.0.0.1:6381" })
         );
-        assert_eq!(
-            parse_redirect(b"ASK 1 [::1]:7000"),
-            Some(Redirect::Ask {
-                slot: 1,
-                addr: "[::1]:7000"
-            })
-        );
+        assert_eq!(parse_redirect(b"ASK 1 [::1]:7000"), Some(Redirect::Ask { slot: 1, addr: "[::1]:7000" }));
         assert_eq!(
             parse_redirect(b"TRYAGAIN Multiple keys request during rehashing of slot"),
             Some(Redirect::TryAgain)
         );
-        assert_eq!(
-            parse_redirect(b"CLUSTERDOWN The cluster is down"),
-            Some(Redirect::ClusterDown)
-        );
+        assert_eq!(parse_redirect(b"CLUSTERDOWN The cluster is down"), Some(Redirect::ClusterDown));
         assert_eq!(parse_redirect(b"MOVED 99999 h:1"), None);
         assert_eq!(parse_redirect(b"MOVED"), None);
         assert_eq!(parse_redirect(b"ERR unknown"), None);

@@ -56,22 +56,13 @@ impl RunConfig {
     /// Checks the limits; called once before any thread starts.
     pub fn validate(&self) -> Result<(), String> {
         let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_string()) };
-        check(
-            (1..=MAX_THREADS).contains(&self.threads),
-            "--threads must be between 1 and 1024",
-        )?;
+        check((1..=MAX_THREADS).contains(&self.threads), "--threads must be between 1 and 1024")?;
         check(
             (1..=MAX_CONNECTIONS_PER_THREAD).contains(&self.connections),
             "--connections must be between 1 and 10000",
         )?;
-        check(
-            (1..=MAX_PIPELINE).contains(&self.pipeline),
-            "--pipeline must be between 1 and 10000",
-        )?;
-        check(
-            (1..=MAX_KEYS).contains(&self.keys),
-            "--keys must be between 1 and 2^32",
-        )?;
+        check((1..=MAX_PIPELINE).contains(&self.pipeline), "--pipeline must be between 1 and 10000")?;
+        check((1..=MAX_KEYS).contains(&self.keys), "--keys must be between 1 and 2^32")?;
         check(
             self.keys >= self.threads as u64,
             "--keys must be at least --threads (each thread owns a share of the keys)",

@@ -48,12 +48,7 @@ pub enum ReadOutcome {
 }
 
 impl Conn {
-    pub fn new(
-        stream: mio::net::TcpStream,
-        node: usize,
-        subscriber: bool,
-        pipeline: usize,
-    ) -> Conn {
+    pub fn new(stream: mio::net::TcpStream, node: usize, subscriber: bool, pipeline: usize) -> Conn {
         Conn {
             stream,
             node,
@@ -84,10 +79,7 @@ impl Conn {
             } else {
                 let grown = self.rbuf.len() * 2;
                 if grown > MAX_READ_BUFFER_BYTES {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "reply too large",
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "reply too large"));
                 }
                 self.rbuf.resize(grown, 0);
             }
@@ -97,15 +89,10 @@ impl Conn {
             Ok(0) => Ok(ReadOutcome::Closed),
             Ok(n) => {
                 self.rend += n;
-                Ok(ReadOutcome::Data {
-                    n,
-                    more: n == space,
-                })
+                Ok(ReadOutcome::Data { n, more: n == space })
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadOutcome::WouldBlock),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                Ok(ReadOutcome::Data { n: 0, more: true })
-            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(ReadOutcome::Data { n: 0, more: true }),
             Err(e) => Err(e),
         }
     }

@@ -62,17 +62,11 @@ impl Driver {
 
     fn send(&mut self, c: usize, mut request: Request, now: u64) {
         let conn = &mut self.conns[c];
-        debug_assert!(
-            conn.alive && !conn.subscriber,
-            "sending on an unusable connection"
-        );
+        debug_assert!(conn.alive && !conn.subscriber, "sending on an unusable connection");
         let mut bytes = 0;
         if request.flags & FLAG_ASK != 0 {
             request.flags &= !FLAG_ASK;
-            bytes += self
-                .gen
-                .workload
-                .encode(&Request::asking(), now, &mut conn.wbuf);
+            bytes += self.gen.workload.encode(&Request::asking(), now, &mut conn.wbuf);
             conn.inflight.push_back(Request::asking());
         }
         bytes += self.gen.workload.encode(&request, now, &mut conn.wbuf);
@@ -196,27 +190,13 @@ impl Driver {
             return;
         };
         let text = &buf[range];
-        let redirect = if self.config.cluster {
-            cluster_map::parse_redirect(text)
-        } else {
-            None
-        };
+        let redirect = if self.config.cluster { cluster_map::parse_redirect(text) } else { None };
         let Some(redirect) = redirect else {
-            self.finish(
-                Some(c),
-                request,
-                Outcome::Error(cluster_map::error_kind(text)),
-                now,
-            );
+            self.finish(Some(c), request, Outcome::Error(cluster_map::error_kind(text)), now);
             return;
         };
         if request.attempts >= MAX_ATTEMPTS {
-            self.finish(
-                Some(c),
-                request,
-                Outcome::Error(cluster_map::error_kind(text)),
-                now,
-            );
+            self.finish(Some(c), request, Outcome::Error(cluster_map::error_kind(text)), now);
             return;
         }
         self.release(c);
@@ -265,13 +245,7 @@ impl Driver {
     }
 
     /// Finishes `request` with a final error; `c` is the connection whose slot it held.
-    pub(crate) fn finish_error(
-        &mut self,
-        c: Option<usize>,
-        request: Request,
-        kind: &[u8],
-        now: u64,
-    ) {
+    pub(crate) fn finish_error(&mut self, c: Option<usize>, request: Request, kind: &[u8], now: u64) {
         self.finish(c, request, Outcome::Error(kind), now);
     }
 
@@ -279,10 +253,7 @@ impl Driver {
         if let Some(c) = c {
             self.release(c);
         }
-        debug_assert!(
-            self.outstanding > 0,
-            "finishing more requests than were generated"
-        );
+        debug_assert!(self.outstanding > 0, "finishing more requests than were generated");
         self.outstanding = self.outstanding.saturating_sub(1);
         let command = usize::from(request.command);
         let kind = self.gen.workload.commands[command].kind;
@@ -313,12 +284,8 @@ impl Driver {
         };
         let readback = request.flags & FLAG_READBACK != 0;
         match (kind, outcome) {
-            (CommandKind::VerifySet, Outcome::Reply { .. }) => {
-                state.on_write_done(local, request.aux, true)
-            }
-            (CommandKind::VerifySet, Outcome::Error(_)) => {
-                state.on_write_done(local, request.aux, false)
-            }
+            (CommandKind::VerifySet, Outcome::Reply { .. }) => state.on_write_done(local, request.aux, true),
+            (CommandKind::VerifySet, Outcome::Error(_)) => state.on_write_done(local, request.aux, false),
             (CommandKind::VerifyGet, Outcome::Reply { buf, reply }) => {
                 let payload = match reply {
                     Reply::Bulk(range) => Some(&buf[range.clone()]),
@@ -336,11 +303,7 @@ impl Driver {
         if self.phase == Phase::Warmup {
             return;
         }
-        let Reply::Array {
-            len: 4,
-            elements_at,
-        } = reply
-        else {
+        let Reply::Array { len: 4, elements_at } = reply else {
             return;
         };
         let mut at = elements_at;

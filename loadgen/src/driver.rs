@@ -141,23 +141,15 @@ impl Driver {
         let workload = shared.workload.clone();
         let threads = config.threads as u64;
         // Verify needs one writer per key; sequential walks should not repeat across threads.
-        let partition = (workload.verify_ratio.is_some()
-            || config.distribution == Distribution::Sequential)
+        let partition = (workload.verify_ratio.is_some() || config.distribution == Distribution::Sequential)
             .then_some((index as u64, threads));
-        let picker = KeyPicker::new(
-            config.keys,
-            config.distribution,
-            shared.zipf.clone(),
-            partition,
-        );
+        let picker = KeyPicker::new(config.keys, config.distribution, shared.zipf.clone(), partition);
         let rng = SmallRng::seed_from_u64(config.seed ^ (index as u64).wrapping_mul(0x9e37_79b9));
         let names: Vec<String> = workload.commands.iter().map(|c| c.name.clone()).collect();
-        let ns_per_op = config
-            .rate_per_sec
-            .map(|rate| 1e9 * config.threads as f64 / rate);
+        let ns_per_op = config.rate_per_sec.map(|rate| 1e9 * config.threads as f64 / rate);
         let poll = Poll::new().map_err(|e| format!("creating the event loop: {e}"))?;
-        let timer = WakeTimer::new(poll.registry(), TIMER_TOKEN)
-            .map_err(|e| format!("creating the wake timer: {e}"))?;
+        let timer =
+            WakeTimer::new(poll.registry(), TIMER_TOKEN).map_err(|e| format!("creating the wake timer: {e}"))?;
         let mut driver = Driver {
             quota: config.thread_quota(index),
             base: shared.base,
@@ -212,18 +204,8 @@ impl Driver {
         let mut result = Ok(());
         while self.nodes.len() <= node {
             let i = self.nodes.len();
-            let addr = self
-                .map
-                .nodes()
-                .get(i)
-                .cloned()
-                .ok_or_else(|| format!("node {i} is not in the cluster map"))?;
-            self.nodes.push(Node {
-                addr,
-                conns: Vec::new(),
-                tokens: VecDeque::new(),
-                pending: VecDeque::new(),
-            });
+            let addr = self.map.nodes().get(i).cloned().ok_or_else(|| format!("node {i} is not in the cluster map"))?;
+            self.nodes.push(Node { addr, conns: Vec::new(), tokens: VecDeque::new(), pending: VecDeque::new() });
             if let Err(e) = self.open_missing(i) {
                 result = Err(e);
             }
@@ -254,22 +236,13 @@ impl Driver {
         let client = SyncClient::connect(&self.nodes[node].addr, &self.config.auth)?;
         let stream = client.into_stream()?;
         stream.set_nonblocking(true)?;
-        Ok(Conn::new(
-            mio::net::TcpStream::from_std(stream),
-            node,
-            subscriber,
-            self.config.pipeline,
-        ))
+        Ok(Conn::new(mio::net::TcpStream::from_std(stream), node, subscriber, self.config.pipeline))
     }
 
     fn register(&mut self, c: usize) -> Result<(), String> {
         self.poll
             .registry()
-            .register(
-                &mut self.conns[c].stream,
-                Token(c),
-                Interest::READABLE | Interest::WRITABLE,
-            )
+            .register(&mut self.conns[c].stream, Token(c), Interest::READABLE | Interest::WRITABLE)
             .map_err(|e| format!("registering a connection: {e}"))
     }
 
@@ -296,12 +269,7 @@ impl Driver {
                 .and_then(|s| s.set_nonblocking(true).map(|_| s))
                 .map_err(|e| format!("subscriber setup: {e}"))?;
             let c = self.conns.len();
-            self.conns.push(Conn::new(
-                mio::net::TcpStream::from_std(stream),
-                0,
-                true,
-                self.config.pipeline,
-            ));
+            self.conns.push(Conn::new(mio::net::TcpStream::from_std(stream), 0, true, self.config.pipeline));
             self.register(c)?;
         }
         Ok(())
@@ -380,11 +348,7 @@ impl Driver {
 
     fn begin_drain(&mut self, now: u64) {
         self.phase = Phase::Drain;
-        let timeout_ms = if self.stopped {
-            STOP_DRAIN_TIMEOUT_MS
-        } else {
-            DRAIN_TIMEOUT_MS
-        };
+        let timeout_ms = if self.stopped { STOP_DRAIN_TIMEOUT_MS } else { DRAIN_TIMEOUT_MS };
         self.deadline_ns = now + timeout_ms * NS_PER_MS;
     }
 
@@ -494,10 +458,7 @@ impl Driver {
                 self.fail_conn(c, b"CONNECTION", now, e.to_string());
             }
         }
-        debug_assert!(
-            self.dirty.is_empty(),
-            "flushing made more connections dirty"
-        );
+        debug_assert!(self.dirty.is_empty(), "flushing made more connections dirty");
         self.dirty = dirty;
     }
 
@@ -608,11 +569,7 @@ impl Driver {
             let Ok(reply) = client.command(&[b"CLUSTER", b"SLOTS"]) else {
                 continue;
             };
-            if self
-                .map
-                .apply_cluster_slots(&reply, &self.config.host)
-                .is_err()
-            {
+            if self.map.apply_cluster_slots(&reply, &self.config.host).is_err() {
                 continue;
             }
             self.refresh_wanted = false;
@@ -667,10 +624,7 @@ impl Driver {
             return;
         }
         if kind == b"CONNECTION" && self.phase != Phase::Done {
-            eprintln!(
-                "connection to {} lost: {why}",
-                self.nodes[self.conns[c].node].addr
-            );
+            eprintln!("connection to {} lost: {why}", self.nodes[self.conns[c].node].addr);
             self.stats.connection_errors += 1;
         }
         let conn = &mut self.conns[c];

@@ -27,9 +27,7 @@ impl std::str::FromStr for Distribution {
             _ => {
                 let theta = s
                     .strip_prefix("zipf:")
-                    .ok_or_else(|| {
-                        format!("unknown distribution {s:?}: use uniform, zipf:THETA or sequential")
-                    })?
+                    .ok_or_else(|| format!("unknown distribution {s:?}: use uniform, zipf:THETA or sequential"))?
                     .parse::<f64>()
                     .map_err(|e| format!("bad zipf theta in {s:?}: {e}"))?;
                 if !(theta > 0.0 && theta < 1.0) {
@@ -60,19 +58,9 @@ impl Zipf {
         let zeta = |n: u64| (1..=n).map(|i| 1.0 / (i as f64).powf(theta)).sum::<f64>();
         let zeta_n = zeta(items);
         let zeta_2 = zeta(2.min(items));
-        let eta = if items <= 2 {
-            0.0
-        } else {
-            (1.0 - (2.0 / items as f64).powf(1.0 - theta)) / (1.0 - zeta_2 / zeta_n)
-        };
-        Zipf {
-            items,
-            theta,
-            alpha: 1.0 / (1.0 - theta),
-            zeta_n,
-            eta,
-            half_pow_theta: 0.5f64.powf(theta),
-        }
+        let eta =
+            if items <= 2 { 0.0 } else { (1.0 - (2.0 / items as f64).powf(1.0 - theta)) / (1.0 - zeta_2 / zeta_n) };
+        Zipf { items, theta, alpha: 1.0 / (1.0 - theta), zeta_n, eta, half_pow_theta: 0.5f64.powf(theta) }
     }
 
     pub fn sample(&self, rng: &mut impl Rng) -> u64 {
@@ -118,13 +106,7 @@ impl KeyPicker {
         if let Some((thread, threads)) = partition {
             assert!(thread < threads, "thread index out of range");
         }
-        KeyPicker {
-            keys,
-            distribution,
-            zipf,
-            partition,
-            cursor: 0,
-        }
+        KeyPicker { keys, distribution, zipf, partition, cursor: 0 }
     }
 
     /// Number of keys this picker can return (its share when partitioned).
@@ -266,10 +248,7 @@ mod tests {
         assert_eq!(out, b"key:42");
         assert_eq!(plain.len(42), 6);
         let mut scratch = Vec::new();
-        assert_eq!(
-            plain.slot(42, &mut scratch),
-            cluster_map::key_slot(b"key:42")
-        );
+        assert_eq!(plain.slot(42, &mut scratch), cluster_map::key_slot(b"key:42"));
         let tagged = KeyFormat::new("k:", Some("t"));
         out.clear();
         tagged.write(&mut out, 7);

@@ -110,9 +110,7 @@ fn parse_duration_ms(text: &str) -> Result<u64, String> {
     } else {
         (text, 1_000.0)
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|e| format!("bad duration {text:?}: {e}"))?;
+    let value: f64 = number.parse().map_err(|e| format!("bad duration {text:?}: {e}"))?;
     if !value.is_finite() || value < 0.0 {
         return Err(format!("bad duration {text:?}"));
     }
@@ -126,21 +124,11 @@ fn build(args: Args) -> Result<(RunConfig, Workload), String> {
             if args.verify {
                 return Err("--verify cannot be combined with --workload-file".into());
             }
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("reading {}: {e}", path.display()))?;
-            (
-                Workload::from_toml(&text, key_format, args.value_size)?,
-                path.display().to_string(),
-            )
+            let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            (Workload::from_toml(&text, key_format, args.value_size)?, path.display().to_string())
         }
         None => (
-            Workload::builtin(
-                &args.workload,
-                args.ratio,
-                key_format,
-                args.value_size,
-                args.verify,
-            )?,
+            Workload::builtin(&args.workload, args.ratio, key_format, args.value_size, args.verify)?,
             args.workload.clone(),
         ),
     };
@@ -153,10 +141,7 @@ fn build(args: Args) -> Result<(RunConfig, Workload), String> {
         host: args.host,
         port: args.port,
         cluster: args.cluster,
-        auth: Auth {
-            user: args.user,
-            pass: args.pass,
-        },
+        auth: Auth { user: args.user, pass: args.pass },
         threads: args.threads,
         connections: args.connections,
         pipeline: args.pipeline,
@@ -169,11 +154,7 @@ fn build(args: Args) -> Result<(RunConfig, Workload), String> {
         subscribers: args.subscribers,
         quiet: args.quiet,
         json: args.json,
-        workload_name: if args.verify {
-            format!("{workload_name} (verify)")
-        } else {
-            workload_name
-        },
+        workload_name: if args.verify { format!("{workload_name} (verify)") } else { workload_name },
     };
     Ok((config, workload))
 }

@@ -106,16 +106,8 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn build(
-        config: &RunConfig,
-        merged: &ThreadStats,
-        pubsub: bool,
-        interrupted: bool,
-    ) -> Report {
-        let seconds = merged
-            .measure_end_ns
-            .saturating_sub(merged.measure_start_ns) as f64
-            / 1e9;
+    pub fn build(config: &RunConfig, merged: &ThreadStats, pubsub: bool, interrupted: bool) -> Report {
+        let seconds = merged.measure_end_ns.saturating_sub(merged.measure_start_ns) as f64 / 1e9;
         let mut total = CommandStats::new("total");
         let mut redirects = Redirects::default();
         for c in &merged.commands {
@@ -135,11 +127,7 @@ impl Report {
             interrupted,
             duration_s: seconds,
             totals: Row::of(&total, seconds),
-            commands: merged
-                .commands
-                .iter()
-                .map(|c| Row::of(c, seconds))
-                .collect(),
+            commands: merged.commands.iter().map(|c| Row::of(c, seconds)).collect(),
             messages: pubsub.then(|| Row::of(&merged.messages, seconds)),
             redirects,
             connection_errors: merged.connection_errors,
@@ -159,27 +147,12 @@ impl Report {
             self.connections,
             self.pipeline,
             self.duration_s,
-            if self.interrupted {
-                " (interrupted)"
-            } else {
-                ""
-            }
+            if self.interrupted { " (interrupted)" } else { "" }
         );
         let _ = writeln!(
             out,
             "{:<16} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>7}",
-            "command",
-            "ops",
-            "ops/s",
-            "p50",
-            "p90",
-            "p99",
-            "p99.9",
-            "p99.99",
-            "max",
-            "in",
-            "out",
-            "errors"
+            "command", "ops", "ops/s", "p50", "p90", "p99", "p99.9", "p99.99", "max", "in", "out", "errors"
         );
         let mut rows: Vec<&Row> = self.commands.iter().filter(|r| r.ops > 0).collect();
         if let Some(m) = &self.messages {
@@ -210,11 +183,7 @@ impl Report {
         let _ = writeln!(out, "latencies in microseconds");
         for r in &self.commands {
             if !r.errors_by_kind.is_empty() {
-                let kinds: Vec<String> = r
-                    .errors_by_kind
-                    .iter()
-                    .map(|(k, n)| format!("{k}={n}"))
-                    .collect();
+                let kinds: Vec<String> = r.errors_by_kind.iter().map(|(k, n)| format!("{k}={n}")).collect();
                 let _ = writeln!(out, "errors {}: {}", r.name, kinds.join(" "));
             }
         }
@@ -265,12 +234,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new() -> Progress {
-        Progress {
-            so_far: stats::new_histogram(),
-            second: Interval::new(),
-            errors_so_far: 0,
-            warmup: false,
-        }
+        Progress { so_far: stats::new_histogram(), second: Interval::new(), errors_so_far: 0, warmup: false }
     }
 
     pub fn add(&mut self, interval: &Interval) {
@@ -347,9 +311,6 @@ mod tests {
         real.latency.saturating_record(10);
         p.add(&real);
         let line = p.line(2);
-        assert!(
-            line.contains("7 ops/s") && line.contains("p99 10 us"),
-            "{line}"
-        );
+        assert!(line.contains("7 ops/s") && line.contains("p99 10 us"), "{line}");
     }
 }

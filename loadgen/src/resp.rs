@@ -178,24 +178,18 @@ fn scan_one(buf: &[u8], at: usize) -> Result<Option<(Head, usize)>, ProtocolErro
             if len < 0 {
                 return Ok(Some((Head::Leaf(Reply::Null), after_line)));
             }
-            let len = usize::try_from(len)
-                .map_err(|_| ProtocolError("bulk length out of range".into()))?;
-            let end = after_line
-                .checked_add(len)
-                .ok_or_else(|| ProtocolError("bulk length out of range".into()))?;
-            if buf.len() < end + 2 {
+            let len = usize::try_from(len).map_err(|_| ProtocolError("bulk length out of range".into()))?;
+            let end = after_line.checked_add(len).ok_or_else(|| ProtocolError("bulk length out of range".into()))?;
+            let total = end.checked_add(2).ok_or_else(|| ProtocolError("bulk length out of range".into()))?;
+            if buf.len() < total {
                 return Ok(None);
             }
-            if &buf[end..end + 2] != b"\r\n" {
+            if &buf[end..total] != b"\r\n" {
                 return Err(ProtocolError("bulk string not terminated by CRLF".into()));
             }
             let range = after_line..end;
-            let reply = if kind == b'!' {
-                Reply::Error(range)
-            } else {
-                Reply::Bulk(range)
-            };
-            return Ok(Some((Head::Leaf(reply), end + 2)));
+            let reply = if kind == b'!' { Reply::Error(range) } else { Reply::Bulk(range) };
+            return Ok(Some((Head::Leaf(reply), total)));
         }
         // RESP3 attributes (`|`) are not accepted: they would add a reply the request queue
         // does not expect, and we never ask for them.
@@ -204,21 +198,15 @@ fn scan_one(buf: &[u8], at: usize) -> Result<Option<(Head, usize)>, ProtocolErro
             if len < 0 {
                 return Ok(Some((Head::Leaf(Reply::Null), after_line)));
             }
-            let len = usize::try_from(len)
-                .map_err(|_| ProtocolError("aggregate length out of range".into()))?;
+            let len = usize::try_from(len).map_err(|_| ProtocolError("aggregate length out of range".into()))?;
             let len = if kind == b'%' {
-                len.checked_mul(2)
-                    .ok_or_else(|| ProtocolError("map length out of range".into()))?
+                len.checked_mul(2).ok_or_else(|| ProtocolError("map length out of range".into()))?
             } else {
                 len
             };
             Head::Aggregate(len)
         }
-        other => {
-            return Err(ProtocolError(format!(
-                "unexpected reply type byte 0x{other:02x}"
-            )))
-        }
+        other => return Err(ProtocolError(format!("unexpected reply type byte 0x{other:02x}"))),
     };
     Ok(Some((head, after_line)))
 }
@@ -236,10 +224,7 @@ fn shift(reply: Reply, by: usize) -> Reply {
         Reply::Simple(r) => Reply::Simple(r.start + by..r.end + by),
         Reply::Error(r) => Reply::Error(r.start + by..r.end + by),
         Reply::Bulk(r) => Reply::Bulk(r.start + by..r.end + by),
-        Reply::Array { len, elements_at } => Reply::Array {
-            len,
-            elements_at: elements_at + by,
-        },
+        Reply::Array { len, elements_at } => Reply::Array { len, elements_at: elements_at + by },
         other => other,
     }
 }
@@ -317,8 +302,7 @@ fn build_value(buf: &[u8], at: usize, depth: usize) -> Result<(Value, usize), Pr
     if depth > MAX_NESTING_DEPTH {
         return Err(ProtocolError("reply nested too deeply".into()));
     }
-    let (head, next) =
-        scan_one(buf, at)?.ok_or_else(|| ProtocolError("truncated aggregate".into()))?;
+    let (head, next) = scan_one(buf, at)?.ok_or_else(|| ProtocolError("truncated aggregate".into()))?;
     let text = |r: Range<usize>| String::from_utf8_lossy(&buf[r]).into_owned();
     match head {
         Head::Leaf(Reply::Simple(r)) => Ok((Value::Simple(text(r)), next)),
@@ -393,13 +377,7 @@ mod tests {
         }
         let (reply, len) = scan_reply(full).unwrap().unwrap();
         assert_eq!(len, full.len());
-        assert_eq!(
-            reply,
-            Reply::Array {
-                len: 2,
-                elements_at: 4
-            }
-        );
+        assert_eq!(reply, Reply::Array { len: 2, elements_at: 4 });
         let (first, next) = scan_element(full, 4).unwrap().unwrap();
         assert!(matches!(first, Reply::Array { len: 3, .. }));
         let (second, end) = scan_element(full, next).unwrap().unwrap();
@@ -424,10 +402,7 @@ mod tests {
         assert_eq!(used, buf.len());
         assert_eq!(
             value,
-            Value::Array(vec![
-                Value::Array(vec![Value::Integer(0), Value::Bulk(b"abc".to_vec())]),
-                Value::Null
-            ])
+            Value::Array(vec![Value::Array(vec![Value::Integer(0), Value::Bulk(b"abc".to_vec())]), Value::Null])
         );
     }
 }

@@ -43,11 +43,8 @@ fn try_run(config: RunConfig, workload: Workload) -> Result<i32, String> {
     let zipf = match config.distribution {
         Distribution::Zipf(theta) => {
             // Verify gives each thread its own share of keys; the table covers one share.
-            let items = if workload.verify_ratio.is_some() {
-                config.keys.div_ceil(config.threads as u64)
-            } else {
-                config.keys
-            };
+            let items =
+                if workload.verify_ratio.is_some() { config.keys.div_ceil(config.threads as u64) } else { config.keys };
             Some(Arc::new(Zipf::new(items, theta)))
         }
         _ => None,
@@ -117,20 +114,15 @@ fn try_run(config: RunConfig, workload: Workload) -> Result<i32, String> {
     if let Some(e) = failure {
         return Err(e);
     }
-    let mut merged = results
-        .first()
-        .cloned()
-        .ok_or("no load thread reported results")?;
+    let mut merged = results.first().cloned().ok_or("no load thread reported results")?;
     for other in &results[1..] {
         merged.merge(other);
     }
     let report = Report::build(&config, &merged, pubsub, stop.load(Ordering::Relaxed));
     print!("{}", report.table());
     if let Some(path) = &config.json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| format!("encoding the JSON report: {e}"))?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        let text = serde_json::to_string_pretty(&report).map_err(|e| format!("encoding the JSON report: {e}"))?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     let mismatches = report.verify.map_or(0, |v| v.total_mismatches());
     Ok(if mismatches > 0 {
@@ -144,14 +136,11 @@ fn try_run(config: RunConfig, workload: Workload) -> Result<i32, String> {
 /// The slot map: `CLUSTER SLOTS` from the seed node, or one node owning every slot.
 fn discover(config: &RunConfig) -> Result<ClusterMap, String> {
     let seed = config.seed_addr();
-    let mut client = SyncClient::connect(&seed, &config.auth)
-        .map_err(|e| format!("connecting to {seed}: {e}"))?;
+    let mut client = SyncClient::connect(&seed, &config.auth).map_err(|e| format!("connecting to {seed}: {e}"))?;
     if !config.cluster {
         return Ok(ClusterMap::single(&seed));
     }
-    let reply = client
-        .command(&[b"CLUSTER", b"SLOTS"])
-        .map_err(|e| format!("CLUSTER SLOTS on {seed}: {e}"))?;
+    let reply = client.command(&[b"CLUSTER", b"SLOTS"]).map_err(|e| format!("CLUSTER SLOTS on {seed}: {e}"))?;
     let map = ClusterMap::from_cluster_slots(&reply, &config.host)?;
     let covered = map.covered_slots();
     if covered == 0 {
@@ -161,11 +150,7 @@ fn discover(config: &RunConfig) -> Result<ClusterMap, String> {
         eprintln!("warning: only {covered} of {SLOT_COUNT} slots have a master");
     }
     if !config.quiet {
-        eprintln!(
-            "cluster: {} masters: {}",
-            map.nodes().len(),
-            map.nodes().join(" ")
-        );
+        eprintln!("cluster: {} masters: {}", map.nodes().len(), map.nodes().join(" "));
     }
     Ok(map)
 }

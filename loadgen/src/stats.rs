@@ -12,8 +12,7 @@ pub const LATENCY_MAX_US: u64 = 3_600_000_000;
 const LATENCY_SIGFIGS: u8 = 3;
 
 pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIGS)
-        .expect("static histogram bounds are valid")
+    Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIGS).expect("static histogram bounds are valid")
 }
 
 /// Nanoseconds to the microseconds the histograms hold (at least 1).
@@ -74,8 +73,7 @@ impl CommandStats {
         if let Some(entry) = self.errors.iter_mut().find(|(k, _)| k.as_bytes() == kind) {
             entry.1 += 1;
         } else {
-            self.errors
-                .push((String::from_utf8_lossy(kind).into_owned(), 1));
+            self.errors.push((String::from_utf8_lossy(kind).into_owned(), 1));
         }
     }
 
@@ -172,12 +170,7 @@ pub struct Interval {
 
 impl Interval {
     pub fn new() -> Interval {
-        Interval {
-            ops: 0,
-            errors: 0,
-            warmup: false,
-            latency: new_histogram(),
-        }
+        Interval { ops: 0, errors: 0, warmup: false, latency: new_histogram() }
     }
 
     pub fn reset(&mut self) {

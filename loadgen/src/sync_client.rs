@@ -33,18 +33,14 @@ impl SyncClient {
     /// Connects to `addr` ("host:port"), sets TCP_NODELAY and authenticates if asked to.
     pub fn connect(addr: &str, auth: &Auth) -> io::Result<SyncClient> {
         let timeout = Duration::from_millis(CONTROL_TIMEOUT_MS);
-        let mut last_err =
-            io::Error::new(io::ErrorKind::NotFound, format!("no address for {addr}"));
+        let mut last_err = io::Error::new(io::ErrorKind::NotFound, format!("no address for {addr}"));
         for sock in addr.to_socket_addrs()? {
             match TcpStream::connect_timeout(&sock, timeout) {
                 Ok(stream) => {
                     stream.set_nodelay(true)?;
                     stream.set_read_timeout(Some(timeout))?;
                     stream.set_write_timeout(Some(timeout))?;
-                    let mut client = SyncClient {
-                        stream,
-                        buf: Vec::new(),
-                    };
+                    let mut client = SyncClient { stream, buf: Vec::new() };
                     client.authenticate(auth)?;
                     return Ok(client);
                 }
@@ -63,10 +59,7 @@ impl SyncClient {
             None => self.command(&[b"AUTH", pass.as_bytes()])?,
         };
         match reply {
-            Value::Error(e) => Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("AUTH failed: {e}"),
-            )),
+            Value::Error(e) => Err(io::Error::new(io::ErrorKind::PermissionDenied, format!("AUTH failed: {e}"))),
             _ => Ok(()),
         }
     }
@@ -98,18 +91,12 @@ impl SyncClient {
                 Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
             }
             if self.buf.len() > MAX_CONTROL_REPLY_BYTES {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "control reply too large",
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "control reply too large"));
             }
             let mut chunk = [0u8; 16 * 1024];
             let n = self.stream.read(&mut chunk)?;
             if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "server closed the connection",
-                ));
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
@@ -119,10 +106,7 @@ impl SyncClient {
     /// have not consumed, since the event loop would not know what they answer.
     pub fn into_stream(self) -> io::Result<TcpStream> {
         if !self.buf.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "unexpected bytes before the load started",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "unexpected bytes before the load started"));
         }
         self.stream.set_read_timeout(None)?;
         self.stream.set_write_timeout(None)?;

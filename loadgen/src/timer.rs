@@ -9,9 +9,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
-use rustix::time::{
-    timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags,
-};
+use rustix::time::{timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags};
 
 pub struct WakeTimer {
     fd: OwnedFd,
@@ -21,15 +19,9 @@ pub struct WakeTimer {
 
 impl WakeTimer {
     pub fn new(registry: &Registry, token: Token) -> io::Result<WakeTimer> {
-        let fd = timerfd_create(
-            TimerfdClockId::Monotonic,
-            TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
-        )?;
+        let fd = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC)?;
         registry.register(&mut SourceFd(&fd.as_raw_fd()), token, Interest::READABLE)?;
-        Ok(WakeTimer {
-            fd,
-            armed_for_ns: None,
-        })
+        Ok(WakeTimer { fd, armed_for_ns: None })
     }
 
     /// Makes the timer fire at `deadline_ns` (both times in ns since the same base).
@@ -40,10 +32,7 @@ impl WakeTimer {
         // Zero would disarm the timer; one nanosecond fires at once.
         let wait_ns = deadline_ns.saturating_sub(now_ns).max(1);
         let spec = Itimerspec {
-            it_interval: rustix::time::Timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
+            it_interval: rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 },
             it_value: rustix::time::Timespec {
                 tv_sec: (wait_ns / 1_000_000_000) as i64,
                 tv_nsec: (wait_ns % 1_000_000_000) as _,

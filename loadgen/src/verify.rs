@@ -87,12 +87,7 @@ impl VerifyState {
 
     /// Picks a key with nothing in flight and decides whether to write or read it.
     /// Returns `(local index, is_write, sequence number)` and marks the key busy.
-    pub fn choose(
-        &mut self,
-        rng: &mut SmallRng,
-        picker: &mut KeyPicker,
-        ratio: Ratio,
-    ) -> Option<(u64, bool, u32)> {
+    pub fn choose(&mut self, rng: &mut SmallRng, picker: &mut KeyPicker, ratio: Ratio) -> Option<(u64, bool, u32)> {
         for _ in 0..MAX_KEY_DRAWS {
             let local = picker.next_local(rng);
             let i = local as usize;
@@ -101,9 +96,8 @@ impl VerifyState {
             }
             let current = self.seqs[i];
             let unreadable = current == NEVER_WRITTEN || current == UNKNOWN;
-            let write = unreadable
-                || ratio.get == 0
-                || (ratio.set > 0 && rng.gen_range(0..ratio.set + ratio.get) < ratio.set);
+            let write =
+                unreadable || ratio.get == 0 || (ratio.set > 0 && rng.gen_range(0..ratio.set + ratio.get) < ratio.set);
             let seq = if write { self.fresh_seq() } else { current };
             self.busy[i] = true;
             return Some((local, write, seq));
@@ -159,10 +153,7 @@ impl VerifyState {
         write_value(&mut self.expected, key, seq, value_len(key, seq, size));
         let matched = payload == Some(self.expected.as_slice());
         let (checked, mismatches) = if readback {
-            (
-                &mut self.counts.readback_checked,
-                &mut self.counts.readback_mismatches,
-            )
+            (&mut self.counts.readback_checked, &mut self.counts.readback_mismatches)
         } else {
             (&mut self.counts.checked, &mut self.counts.mismatches)
         };
@@ -170,9 +161,8 @@ impl VerifyState {
         if !matched {
             *mismatches += 1;
             if self.counts.mismatches + self.counts.readback_mismatches <= MAX_REPORTED_MISMATCHES {
-                let got = payload.map_or("(nil)".to_string(), |p| {
-                    String::from_utf8_lossy(&p[..p.len().min(64)]).into_owned()
-                });
+                let got = payload
+                    .map_or("(nil)".to_string(), |p| String::from_utf8_lossy(&p[..p.len().min(64)]).into_owned());
                 let want = String::from_utf8_lossy(&self.expected[..self.expected.len().min(64)]);
                 eprintln!("verify mismatch: key #{key}: expected {want:?}, got {got:?}");
             }
@@ -200,9 +190,7 @@ fn header_len(key: u64, seq: u32) -> usize {
 /// can recompute it, and never shorter than the header that names key and sequence.
 pub fn value_len(key: u64, seq: u32, size: ValueSize) -> usize {
     let span = (size.max_bytes - size.min_bytes) as u64 + 1;
-    let mix = key
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .wrapping_add(u64::from(seq).wrapping_mul(0xbf58_476d_1ce4_e5b9));
+    let mix = key.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(u64::from(seq).wrapping_mul(0xbf58_476d_1ce4_e5b9));
     let chosen = size.min_bytes + ((mix >> 17) % span) as usize;
     chosen.max(header_len(key, seq))
 }
@@ -215,9 +203,7 @@ pub fn write_value(out: &mut Vec<u8>, key: u64, seq: u32, len: usize) {
     out.push(b':');
     resp::write_decimal(out, u64::from(seq));
     out.push(b':');
-    let mut remaining = len
-        .checked_sub(out.len() - start)
-        .expect("value length below header length");
+    let mut remaining = len.checked_sub(out.len() - start).expect("value length below header length");
     let mut offset = ((key ^ u64::from(seq)) % FILLER_PERIOD as u64) as usize;
     while remaining > 0 {
         let n = remaining.min(FILLER_CHUNK);
@@ -236,10 +222,7 @@ mod tests {
 
     #[test]
     fn values_are_deterministic_and_sized() {
-        let size = ValueSize {
-            min_bytes: 1,
-            max_bytes: 3000,
-        };
+        let size = ValueSize { min_bytes: 1, max_bytes: 3000 };
         for (key, seq) in [(0u64, 1u32), (12345, 7), (u64::MAX, u32::MAX - 1)] {
             let len = value_len(key, seq, size);
             let mut a = Vec::new();
@@ -256,25 +239,15 @@ mod tests {
     fn one_operation_per_key_and_reads_follow_writes() {
         let mut picker = KeyPicker::new(4, Distribution::Sequential, None, None);
         let mut rng = SmallRng::seed_from_u64(1);
-        let size = ValueSize {
-            min_bytes: 8,
-            max_bytes: 8,
-        };
+        let size = ValueSize { min_bytes: 8, max_bytes: 8 };
         let mut state = VerifyState::new(4);
         let ratio = Ratio { set: 0, get: 1 };
         let mut ops = Vec::new();
         for _ in 0..4 {
             ops.push(state.choose(&mut rng, &mut picker, ratio).unwrap());
         }
-        assert!(
-            ops.iter().all(|&(_, write, _)| write),
-            "first touch must write"
-        );
-        assert_eq!(
-            state.choose(&mut rng, &mut picker, ratio),
-            None,
-            "all keys busy"
-        );
+        assert!(ops.iter().all(|&(_, write, _)| write), "first touch must write");
+        assert_eq!(state.choose(&mut rng, &mut picker, ratio), None, "all keys busy");
         for &(local, _, seq) in &ops {
             state.on_write_done(local, seq, true);
         }

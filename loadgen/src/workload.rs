@@ -73,24 +73,15 @@ pub struct ValueSize {
 impl std::str::FromStr for ValueSize {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let parse = |t: &str| {
-            t.trim()
-                .parse::<usize>()
-                .map_err(|e| format!("bad value size {t:?}: {e}"))
-        };
+        let parse = |t: &str| t.trim().parse::<usize>().map_err(|e| format!("bad value size {t:?}: {e}"));
         let (min_bytes, max_bytes) = match s.split_once('-') {
             Some((a, b)) => (parse(a)?, parse(b)?),
             None => (parse(s)?, parse(s)?),
         };
         if min_bytes > max_bytes || max_bytes > MAX_VALUE_SIZE_BYTES {
-            return Err(format!(
-                "value size range {s:?} must be MIN-MAX with MIN <= MAX <= {MAX_VALUE_SIZE_BYTES}"
-            ));
+            return Err(format!("value size range {s:?} must be MIN-MAX with MIN <= MAX <= {MAX_VALUE_SIZE_BYTES}"));
         }
-        Ok(ValueSize {
-            min_bytes,
-            max_bytes,
-        })
+        Ok(ValueSize { min_bytes, max_bytes })
     }
 }
 
@@ -120,16 +111,7 @@ pub const FLAG_READBACK: u8 = 2;
 
 impl Request {
     pub fn asking() -> Request {
-        Request {
-            start_ns: 0,
-            key: 0,
-            int: 0,
-            aux: 0,
-            slot: 0,
-            command: ASKING_COMMAND,
-            attempts: 0,
-            flags: 0,
-        }
+        Request { start_ns: 0, key: 0, int: 0, aux: 0, slot: 0, command: ASKING_COMMAND, attempts: 0, flags: 0 }
     }
 }
 
@@ -143,18 +125,9 @@ pub struct Ratio {
 impl std::str::FromStr for Ratio {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (a, b) = s
-            .split_once(':')
-            .ok_or_else(|| format!("ratio {s:?} must look like SET:GET, e.g. 1:10"))?;
-        let parse = |t: &str| {
-            t.trim()
-                .parse::<u64>()
-                .map_err(|e| format!("bad ratio part {t:?}: {e}"))
-        };
-        let ratio = Ratio {
-            set: parse(a)?,
-            get: parse(b)?,
-        };
+        let (a, b) = s.split_once(':').ok_or_else(|| format!("ratio {s:?} must look like SET:GET, e.g. 1:10"))?;
+        let parse = |t: &str| t.trim().parse::<u64>().map_err(|e| format!("bad ratio part {t:?}: {e}"));
+        let ratio = Ratio { set: parse(a)?, get: parse(b)? };
         if ratio.set + ratio.get == 0 {
             return Err("ratio must not be 0:0".into());
         }
@@ -212,19 +185,8 @@ fn default_weight() -> u64 {
 const DEFAULT_INT_MAX: u64 = 1_000_000;
 
 /// Names accepted by `--workload`.
-pub const BUILTIN_WORKLOADS: &[&str] = &[
-    "set",
-    "get",
-    "incr",
-    "mixed",
-    "hset",
-    "hget",
-    "lpush",
-    "lpop",
-    "zadd",
-    "zrangebyscore",
-    "pubsub",
-];
+pub const BUILTIN_WORKLOADS: &[&str] =
+    &["set", "get", "incr", "mixed", "hset", "hget", "lpush", "lpop", "zadd", "zrangebyscore", "pubsub"];
 
 impl Workload {
     /// A built-in workload. `ratio` applies to `mixed` (and to `--verify`).
@@ -240,19 +202,10 @@ impl Workload {
                 "set" => Ratio { set: 1, get: 0 },
                 "get" => Ratio { set: 0, get: 1 },
                 "mixed" => ratio,
-                other => {
-                    return Err(format!(
-                        "--verify works with the set, get and mixed workloads, not {other:?}"
-                    ))
-                }
+                other => return Err(format!("--verify works with the set, get and mixed workloads, not {other:?}")),
             };
             let commands = vec![
-                spec(
-                    "SET __key__ __value__",
-                    1,
-                    CommandKind::VerifySet,
-                    DEFAULT_INT_MAX,
-                )?,
+                spec("SET __key__ __value__", 1, CommandKind::VerifySet, DEFAULT_INT_MAX)?,
                 spec("GET __key__", 1, CommandKind::VerifyGet, DEFAULT_INT_MAX)?,
             ];
             let mut w = Workload::new(commands, key_format, value_size)?;
@@ -278,22 +231,9 @@ impl Workload {
             "lpush" => vec![plain("LPUSH __key__ __value__", DEFAULT_INT_MAX)?],
             "lpop" => vec![plain("LPOP __key__", DEFAULT_INT_MAX)?],
             "zadd" => vec![plain("ZADD __key__ __int__ m:__int__", 1000)?],
-            "zrangebyscore" => vec![plain(
-                "ZRANGEBYSCORE __key__ __int__ +inf LIMIT 0 10",
-                1000,
-            )?],
-            "pubsub" => vec![spec(
-                "PUBLISH __key__ __value__",
-                1,
-                CommandKind::Publish,
-                DEFAULT_INT_MAX,
-            )?],
-            other => {
-                return Err(format!(
-                    "unknown workload {other:?}; choose one of {}",
-                    BUILTIN_WORKLOADS.join(", ")
-                ))
-            }
+            "zrangebyscore" => vec![plain("ZRANGEBYSCORE __key__ __int__ +inf LIMIT 0 10", 1000)?],
+            "pubsub" => vec![spec("PUBLISH __key__ __value__", 1, CommandKind::Publish, DEFAULT_INT_MAX)?],
+            other => return Err(format!("unknown workload {other:?}; choose one of {}", BUILTIN_WORKLOADS.join(", "))),
         };
         let mut w = Workload::new(commands, key_format, value_size)?;
         w.pubsub = name == "pubsub";
@@ -301,11 +241,7 @@ impl Workload {
     }
 
     /// A workload from the TOML text of a `--workload-file`.
-    pub fn from_toml(
-        text: &str,
-        key_format: KeyFormat,
-        value_size: ValueSize,
-    ) -> Result<Workload, String> {
+    pub fn from_toml(text: &str, key_format: KeyFormat, value_size: ValueSize) -> Result<Workload, String> {
         let file: WorkloadFile = toml::from_str(text).map_err(|e| format!("workload file: {e}"))?;
         let default_int_max = file.int_max.unwrap_or(DEFAULT_INT_MAX);
         let mut commands = Vec::with_capacity(file.command.len());
@@ -314,12 +250,7 @@ impl Workload {
                 Template::Line(line) => line.split_whitespace().map(str::to_string).collect(),
                 Template::Words(words) => words,
             };
-            let mut s = spec_from_words(
-                &words,
-                c.weight,
-                CommandKind::Plain,
-                c.int_max.unwrap_or(default_int_max),
-            )?;
+            let mut s = spec_from_words(&words, c.weight, CommandKind::Plain, c.int_max.unwrap_or(default_int_max))?;
             if let Some(name) = c.name {
                 s.name = name;
             }
@@ -328,11 +259,7 @@ impl Workload {
         Workload::new(commands, key_format, value_size)
     }
 
-    fn new(
-        commands: Vec<CommandSpec>,
-        key_format: KeyFormat,
-        value_size: ValueSize,
-    ) -> Result<Workload, String> {
+    fn new(commands: Vec<CommandSpec>, key_format: KeyFormat, value_size: ValueSize) -> Result<Workload, String> {
         if commands.is_empty() {
             return Err("a workload needs at least one command".into());
         }
@@ -342,24 +269,14 @@ impl Workload {
         let mut cumulative = Vec::with_capacity(commands.len());
         let mut sum = 0u64;
         for c in &commands {
-            sum = sum
-                .checked_add(c.weight)
-                .ok_or("command weights overflow")?;
+            sum = sum.checked_add(c.weight).ok_or("command weights overflow")?;
             cumulative.push(sum);
         }
         if sum == 0 {
             return Err("all command weights are zero".into());
         }
         let filler = vec![b'x'; value_size.max_bytes.max(PUBSUB_STAMP_BYTES)];
-        Ok(Workload {
-            commands,
-            cumulative,
-            key_format,
-            value_size,
-            verify_ratio: None,
-            pubsub: false,
-            filler,
-        })
+        Ok(Workload { commands, cumulative, key_format, value_size, verify_ratio: None, pubsub: false, filler })
     }
 
     fn pick_command(&self, rng: &mut SmallRng) -> usize {
@@ -420,23 +337,14 @@ impl Workload {
         out.len() - before
     }
 
-    fn write_value(
-        &self,
-        request: &Request,
-        kind: CommandKind,
-        len: usize,
-        now_ns: u64,
-        out: &mut Vec<u8>,
-    ) {
+    fn write_value(&self, request: &Request, kind: CommandKind, len: usize, now_ns: u64, out: &mut Vec<u8>) {
         match kind {
             CommandKind::VerifySet => verify::write_value(out, request.key, request.aux, len),
             CommandKind::Publish => {
                 write_stamp(out, now_ns);
                 out.extend_from_slice(&self.filler[..len - PUBSUB_STAMP_BYTES]);
             }
-            CommandKind::Plain | CommandKind::VerifyGet => {
-                out.extend_from_slice(&self.filler[..len])
-            }
+            CommandKind::Plain | CommandKind::VerifyGet => out.extend_from_slice(&self.filler[..len]),
         }
     }
 
@@ -486,12 +394,7 @@ fn spec(line: &str, weight: u64, kind: CommandKind, int_max: u64) -> Result<Comm
     spec_from_words(&words, weight, kind, int_max)
 }
 
-fn spec_from_words(
-    words: &[String],
-    weight: u64,
-    kind: CommandKind,
-    int_max: u64,
-) -> Result<CommandSpec, String> {
+fn spec_from_words(words: &[String], weight: u64, kind: CommandKind, int_max: u64) -> Result<CommandSpec, String> {
     let Some(first) = words.first() else {
         return Err("a command template must not be empty".into());
     };
@@ -499,13 +402,7 @@ fn spec_from_words(
         return Err(format!("int_max of {first:?} must be at least 1"));
     }
     let args = words.iter().map(|w| parse_arg(w)).collect();
-    Ok(CommandSpec {
-        name: first.to_ascii_uppercase(),
-        kind,
-        args,
-        weight,
-        int_max,
-    })
+    Ok(CommandSpec { name: first.to_ascii_uppercase(), kind, args, weight, int_max })
 }
 
 fn parse_arg(word: &str) -> Arg {
@@ -555,24 +452,9 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(
-        workload: Arc<Workload>,
-        rng: SmallRng,
-        picker: KeyPicker,
-        route_by_slot: bool,
-    ) -> Generator {
-        let verify = workload
-            .verify_ratio
-            .map(|_| VerifyState::new(picker.local_keys()));
-        Generator {
-            workload,
-            rng,
-            picker,
-            verify,
-            slot_scratch: Vec::new(),
-            readback_cursor: 0,
-            route_by_slot,
-        }
+    pub fn new(workload: Arc<Workload>, rng: SmallRng, picker: KeyPicker, route_by_slot: bool) -> Generator {
+        let verify = workload.verify_ratio.map(|_| VerifyState::new(picker.local_keys()));
+        Generator { workload, rng, picker, verify, slot_scratch: Vec::new(), readback_cursor: 0, route_by_slot }
     }
 
     /// Draws the next request. `None` only in verify mode, when every key drawn is busy.
@@ -650,23 +532,11 @@ mod tests {
     }
 
     fn size(n: usize) -> ValueSize {
-        ValueSize {
-            min_bytes: n,
-            max_bytes: n,
-        }
+        ValueSize { min_bytes: n, max_bytes: n }
     }
 
     fn request(command: u16, key: u64, int: u64, aux: u32) -> Request {
-        Request {
-            start_ns: 0,
-            key,
-            int,
-            aux,
-            slot: 0,
-            command,
-            attempts: 0,
-            flags: 0,
-        }
+        Request { start_ns: 0, key, int, aux, slot: 0, command, attempts: 0, flags: 0 }
     }
 
     #[test]
@@ -675,10 +545,7 @@ mod tests {
         let mut out = Vec::new();
         let n = w.encode(&request(0, 12, 7, 3), 0, &mut out);
         assert_eq!(n, out.len());
-        assert_eq!(
-            out,
-            b"*4\r\n$4\r\nHSET\r\n$6\r\nkey:12\r\n$3\r\nf:7\r\n$3\r\nxxx\r\n"
-        );
+        assert_eq!(out, b"*4\r\n$4\r\nHSET\r\n$6\r\nkey:12\r\n$3\r\nf:7\r\n$3\r\nxxx\r\n");
         out.clear();
         w.encode(&Request::asking(), 0, &mut out);
         assert_eq!(out, b"*1\r\n$6\r\nASKING\r\n");
@@ -700,10 +567,7 @@ mod tests {
         assert_eq!(w.commands[1].name, "tagged-set");
         let mut out = Vec::new();
         w.encode(&request(1, 5, 0, 2), 0, &mut out);
-        assert_eq!(
-            out,
-            b"*3\r\n$3\r\nSET\r\n$14\r\npre-key:5-post\r\n$2\r\nxx\r\n"
-        );
+        assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$14\r\npre-key:5-post\r\n$2\r\nxx\r\n");
         let mut rng = SmallRng::seed_from_u64(3);
         let mut counts = [0u32; 2];
         for _ in 0..4000 {
@@ -717,13 +581,7 @@ mod tests {
     #[test]
     fn parses_sizes_and_ratios() {
         assert_eq!("3".parse(), Ok(size(3)));
-        assert_eq!(
-            "10-20".parse(),
-            Ok(ValueSize {
-                min_bytes: 10,
-                max_bytes: 20
-            })
-        );
+        assert_eq!("10-20".parse(), Ok(ValueSize { min_bytes: 10, max_bytes: 20 }));
         assert!("20-10".parse::<ValueSize>().is_err());
         assert_eq!("1:10".parse(), Ok(Ratio { set: 1, get: 10 }));
         assert!("0:0".parse::<Ratio>().is_err());
@@ -732,23 +590,16 @@ mod tests {
 
     #[test]
     fn publish_payload_carries_its_stamp() {
-        let w =
-            Workload::builtin("pubsub", Ratio { set: 1, get: 1 }, fmt(), size(4), false).unwrap();
+        let w = Workload::builtin("pubsub", Ratio { set: 1, get: 1 }, fmt(), size(4), false).unwrap();
         let mut out = Vec::new();
         w.encode(&request(0, 1, 0, 4), 0xabc123, &mut out);
         let payload = &out[out.len() - 2 - PUBSUB_STAMP_BYTES..out.len() - 2];
         assert_eq!(read_stamp(payload), Some(0xabc123));
         assert_eq!(w.channel_pattern(), b"key:*");
         assert_eq!(
-            Workload::builtin(
-                "pubsub",
-                Ratio { set: 1, get: 1 },
-                KeyFormat::new("a*", None),
-                size(1),
-                false
-            )
-            .unwrap()
-            .channel_pattern(),
+            Workload::builtin("pubsub", Ratio { set: 1, get: 1 }, KeyFormat::new("a*", None), size(1), false)
+                .unwrap()
+                .channel_pattern(),
             b"a\\**"
         );
     }

@@ -25,22 +25,15 @@ impl Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let conf = format!("{}/nodes-{{port}}.conf", dir.path().display());
         let nodes: Vec<Redis> = (0..3)
-            .map(|_| {
-                Redis::start(
-                    dir.path(),
-                    &["--cluster-enabled", "yes", "--cluster-config-file", &conf],
-                )
-            })
+            .map(|_| Redis::start(dir.path(), &["--cluster-enabled", "yes", "--cluster-config-file", &conf]))
             .collect();
         let mut create = Command::new(REDIS_CLI);
         create.arg("--cluster").arg("create");
         for n in &nodes {
             create.arg(n.addr());
         }
-        let out = create
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .output()
-            .expect("run redis-cli --cluster create");
+        let out =
+            create.args(["--cluster-replicas", "0", "--cluster-yes"]).output().expect("run redis-cli --cluster create");
         assert!(out.status.success(), "cluster create: {}", describe(&out));
         let cluster = Cluster { nodes, _dir: dir };
         cluster.wait_until_ok();
@@ -71,17 +64,11 @@ impl Cluster {
         let slots = cmd(&mut self.nodes[0].client(), &["CLUSTER", "SLOTS"]);
         let map = ClusterMap::from_cluster_slots(&slots, "127.0.0.1").expect("parse slots");
         let addr = &map.nodes()[usize::from(map.owner(slot))];
-        self.nodes
-            .iter()
-            .position(|n| &n.addr() == addr)
-            .expect("owner is one of our nodes")
+        self.nodes.iter().position(|n| &n.addr() == addr).expect("owner is one of our nodes")
     }
 
     fn keys_in_slot(&self, node: usize, slot: u16) -> i64 {
-        match cmd(
-            &mut self.nodes[node].client(),
-            &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()],
-        ) {
+        match cmd(&mut self.nodes[node].client(), &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]) {
             Value::Integer(n) => n,
             other => panic!("COUNTKEYSINSLOT: {other:?}"),
         }
@@ -95,14 +82,8 @@ impl Cluster {
         let mut src = self.nodes[source].client();
         let mut dst = self.nodes[target].client();
         let ok = |v: Value| assert_eq!(text(&v), "OK");
-        ok(cmd(
-            &mut dst,
-            &["CLUSTER", "SETSLOT", &slot_s, "IMPORTING", &source_id],
-        ));
-        ok(cmd(
-            &mut src,
-            &["CLUSTER", "SETSLOT", &slot_s, "MIGRATING", &target_id],
-        ));
+        ok(cmd(&mut dst, &["CLUSTER", "SETSLOT", &slot_s, "IMPORTING", &source_id]));
+        ok(cmd(&mut src, &["CLUSTER", "SETSLOT", &slot_s, "MIGRATING", &target_id]));
         let target_port = self.nodes[target].port.to_string();
         loop {
             let keys = match cmd(&mut src, &["CLUSTER", "GETKEYSINSLOT", &slot_s, "1"]) {
@@ -112,30 +93,18 @@ impl Cluster {
             let Some(key) = keys.first().map(text) else {
                 break;
             };
-            let reply = cmd(
-                &mut src,
-                &["MIGRATE", "127.0.0.1", &target_port, &key, "0", "5000"],
-            );
+            let reply = cmd(&mut src, &["MIGRATE", "127.0.0.1", &target_port, &key, "0", "5000"]);
             // NOKEY: the key moved or expired between GETKEYSINSLOT and MIGRATE.
-            assert!(
-                matches!(text(&reply).as_str(), "OK" | "NOKEY"),
-                "MIGRATE: {reply:?}"
-            );
+            assert!(matches!(text(&reply).as_str(), "OK" | "NOKEY"), "MIGRATE: {reply:?}");
             sleep(Duration::from_millis(50));
         }
         // Leave the slot half-moved for a while: requests for it are answered with -ASK.
         sleep(Duration::from_millis(400));
         for node in [target, source] {
-            ok(cmd(
-                &mut self.nodes[node].client(),
-                &["CLUSTER", "SETSLOT", &slot_s, "NODE", &target_id],
-            ));
+            ok(cmd(&mut self.nodes[node].client(), &["CLUSTER", "SETSLOT", &slot_s, "NODE", &target_id]));
         }
         let other = 3 - source - target;
-        ok(cmd(
-            &mut self.nodes[other].client(),
-            &["CLUSTER", "SETSLOT", &slot_s, "NODE", &target_id],
-        ));
+        ok(cmd(&mut self.nodes[other].client(), &["CLUSTER", "SETSLOT", &slot_s, "NODE", &target_id]));
     }
 }
 
@@ -182,19 +151,9 @@ fn follows_redirects_while_a_slot_moves_and_loses_nothing() {
     let ask = u64_at(&report, "/redirects/ask");
     assert!(moved + ask > 0, "no redirect was followed: {report}");
     assert_eq!(u64_at(&report, "/verify/mismatches"), 0, "{report}");
-    assert_eq!(
-        u64_at(&report, "/verify/readback_mismatches"),
-        0,
-        "{report}"
-    );
-    assert!(
-        u64_at(&report, "/verify/readback_checked") > 500,
-        "{report}"
-    );
+    assert_eq!(u64_at(&report, "/verify/readback_mismatches"), 0, "{report}");
+    assert!(u64_at(&report, "/verify/readback_checked") > 500, "{report}");
     assert_eq!(u64_at(&report, "/totals/errors"), 0, "{report}");
-    assert!(
-        cluster.keys_in_slot(target, slot) > 0,
-        "key:7 did not reach the target"
-    );
+    assert!(cluster.keys_in_slot(target, slot) > 0, "key:7 did not reach the target");
     eprintln!("redirects followed: MOVED={moved} ASK={ask}");
 }

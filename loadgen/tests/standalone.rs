@@ -114,8 +114,7 @@ fn verify_catches_lost_writes() {
     let out = guard.wait();
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let report = read_json(&json);
-    let mismatches =
-        u64_at(&report, "/verify/mismatches") + u64_at(&report, "/verify/readback_mismatches");
+    let mismatches = u64_at(&report, "/verify/mismatches") + u64_at(&report, "/verify/readback_mismatches");
     assert!(mismatches > 0, "{report}");
 }
 
@@ -141,10 +140,7 @@ fn open_loop_holds_the_rate() {
     ]);
     assert!(out.status.success(), "{}", describe(&out));
     let ops = u64_at(&read_json(&json), "/totals/ops");
-    assert!(
-        (3_600..=4_400).contains(&ops),
-        "expected about 4000 ops, got {ops}"
-    );
+    assert!((3_600..=4_400).contains(&ops), "expected about 4000 ops, got {ops}");
 }
 
 #[test]
@@ -152,16 +148,7 @@ fn every_builtin_workload_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let redis = Redis::start(dir.path(), &[]);
     let port = redis.port.to_string();
-    for workload in [
-        "incr",
-        "hset",
-        "hget",
-        "lpush",
-        "lpop",
-        "zadd",
-        "zrangebyscore",
-        "mixed",
-    ] {
+    for workload in ["incr", "hset", "hget", "lpush", "lpop", "zadd", "zrangebyscore", "mixed"] {
         let out = loadgen(&[
             "--port",
             &port,
@@ -244,17 +231,11 @@ fn workload_file_templates() {
     assert!(out.status.success(), "{}", describe(&out));
     let report = read_json(&json);
     assert_eq!(u64_at(&report, "/totals/ops"), 4_000);
-    assert_eq!(
-        report.pointer("/commands/1/name").and_then(|v| v.as_str()),
-        Some("set-tagged")
-    );
+    assert_eq!(report.pointer("/commands/1/name").and_then(|v| v.as_str()), Some("set-tagged"));
     let incrby = redis.command_calls("incrby");
     let set = redis.command_calls("set");
     assert_eq!(incrby + set, 4_000);
-    assert!(
-        incrby > 2 * set,
-        "weights ignored: {incrby} INCRBY vs {set} SET"
-    );
+    assert!(incrby > 2 * set, "weights ignored: {incrby} INCRBY vs {set} SET");
 }
 
 #[test]
@@ -262,13 +243,9 @@ fn auth_is_sent_and_required() {
     let dir = tempfile::tempdir().expect("tempdir");
     let redis = Redis::start(dir.path(), &["--requirepass", "s3cret"]);
     let port = redis.port.to_string();
-    let out = loadgen(&[
-        "--port", &port, "--pass", "s3cret", "-n", "1000", "-c", "2", "-q",
-    ]);
+    let out = loadgen(&["--port", &port, "--pass", "s3cret", "-n", "1000", "-c", "2", "-q"]);
     assert!(out.status.success(), "{}", describe(&out));
-    let out = loadgen(&[
-        "--port", &port, "--user", "default", "--pass", "s3cret", "-n", "10", "-q",
-    ]);
+    let out = loadgen(&["--port", &port, "--user", "default", "--pass", "s3cret", "-n", "10", "-q"]);
     assert!(out.status.success(), "{}", describe(&out));
     let out = loadgen(&["--port", &port, "--pass", "wrong", "-n", "10", "-q"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));

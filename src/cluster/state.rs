@@ -5,8 +5,9 @@
 //! Owned by shard 0 only (`ShardState::cluster_state`). Every change is saved to
 //! `cluster-config-file` (`nodes_conf`) and published to all shards as a new immutable
 //! `ClusterView` (`view()`); shards never read this struct. It is sans-IO except for loading
-//! and saving its own file: it must never touch sockets, other shards or the clock (times come
-//! in as arguments), so the gossip of issue 7 can drive it from a simulator.
+//! and saving its own file (`load_or_create` also reads the clock once): it must never touch
+//! sockets or other shards, and times come in as arguments, so the gossip of issue 7 can drive
+//! it from a simulator with a fake clock.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -116,6 +117,7 @@ impl ClusterState {
     pub fn new(settings: ClusterSettings) -> ClusterState {
         let mut me = ClusterNode::new(NodeId::random(), flag::MYSELF | flag::MASTER);
         me.shard_id = NodeId::random();
+        me.link_connected = true;
         let mut cs = ClusterState {
             settings,
             nodes: vec![me],
@@ -237,7 +239,8 @@ impl ClusterState {
     pub fn node_index(&self, id: &NodeId) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == *id)
     }
-    /// Looks a node up by the id a client typed (any case-sensitive 40-char name).
+    /// Looks a node up by the name a client typed (40 characters of `a-z0-9`, as Redis's
+    /// `clusterLookupNode`); anything else is unknown.
     pub fn lookup(&self, name: &[u8]) -> Option<&ClusterNode> {
         let id = NodeId::parse(name)?;
         self.nodes.iter().find(|n| n.id == id)
@@ -305,6 +308,18 @@ impl ClusterState {
             }
         }
         ranges
+    }
+
+    /// The slots of node `idx` as the cluster bus carries them: 16,384 bits, bit `s % 8` of
+    /// byte `s / 8` set when slot `s` is owned (Redis's `bitmapTestBit`).
+    pub fn node_slot_bitmap(&self, idx: usize) -> Box<[u8; SLOT_COUNT / 8]> {
+        let mut bits = Box::new([0u8; SLOT_COUNT / 8]);
+        for (slot, &o) in self.slot_owner.iter().enumerate() {
+            if o != UNASSIGNED && o as usize == idx {
+                bits[slot / 8] |= 1 << (slot % 8);
+            }
+        }
+        bits
     }
 
     /// Runs of consecutive slots with the same owner: (start, end, owner index), slot order.
@@ -404,10 +419,17 @@ impl ClusterState {
                 }
             }
         }
+        // Slots per node in one pass over the table (not one pass per node).
+        let mut owned = vec![0usize; self.nodes.len()];
+        for &o in &self.slot_owner {
+            if let Some(c) = owned.get_mut(o as usize) {
+                *c += 1;
+            }
+        }
         let mut size = 0;
         let mut reachable = 0;
-        for (i, n) in self.nodes.iter().enumerate() {
-            if n.flags & flag::MASTER != 0 && self.count_node_slots(i) > 0 {
+        for (n, &slots) in self.nodes.iter().zip(&owned) {
+            if n.flags & flag::MASTER != 0 && slots > 0 {
                 size += 1;
                 if n.flags & (flag::FAIL | flag::PFAIL) == 0 {
                     reachable += 1;
@@ -465,7 +487,7 @@ impl ClusterState {
             .iter()
             .map(|n| NodeAddr { id: n.id.to_string(), ip: self.preferred_endpoint(n).to_string(), port: n.port })
             .collect();
-        ClusterView { enabled: true, myself: nodes[0].clone(), slot_owner: self.slot_owner.clone(), nodes }
+        ClusterView { enabled: true, myself: nodes[0].clone(), slot_owner: self.slot_owner.clone(), nodes, state_ok: self.state_ok }
     }
 }
 

@@ -17,6 +17,8 @@ pub struct ClusterView {
     /// Owner of each slot: an index into `nodes`, or `u16::MAX` when unassigned.
     pub slot_owner: Vec<u16>,
     pub nodes: Vec<NodeAddr>,
+    /// `cluster_state:ok`. When false, commands with keys get `-CLUSTERDOWN The cluster is down`.
+    pub state_ok: bool,
 }
 
 pub enum Route<'a> {
@@ -35,6 +37,7 @@ impl ClusterView {
             myself: NodeAddr { id: String::new(), ip: String::new(), port: 0 },
             slot_owner: vec![0; SLOT_COUNT],
             nodes: Vec::new(),
+            state_ok: true,
         }
     }
 

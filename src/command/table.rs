@@ -72,8 +72,11 @@ pub fn resolve(args: &[&[u8]]) -> Result<&'static CommandSpec, String> {
         return Err(crate::error::wrong_arity(spec.name.as_bytes()));
     }
     if matches!(spec.exec, Exec::Container) {
-        let Some(sub) = lookup_sub(spec, args[1]) else {
-            return Err(crate::error::unknown_subcommand(spec.name, args[1]));
+        let Some(&name) = args.get(1) else {
+            return Err(crate::error::wrong_arity(spec.name.as_bytes()));
+        };
+        let Some(sub) = lookup_sub(spec, name) else {
+            return Err(crate::error::unknown_subcommand(spec.name, name));
         };
         if !sub.arity_ok(args.len()) {
             return Err(crate::error::wrong_arity(sub.name.as_bytes()));

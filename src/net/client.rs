@@ -63,9 +63,21 @@ impl Client {
     /// One line of CLIENT LIST / CLIENT INFO, in Redis 7.0's field order.
     pub fn info_line(&self) -> String {
         let now = Instant::now();
-        let flags = if self.readonly { "r" } else { "N" };
+        let mut flags = String::new();
+        if self.kill {
+            flags.push('A');
+        }
+        if self.readonly {
+            flags.push('r');
+        }
+        if self.no_evict {
+            flags.push('e');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -82,8 +94,6 @@ impl Client {
             self.last_cmd,
             self.user,
             if self.resp3 { 3 } else { 2 },
-            String::from_utf8_lossy(&self.lib_name),
-            String::from_utf8_lossy(&self.lib_ver),
         )
     }
 }

@@ -86,7 +86,7 @@ pub fn sock_addr(fd: i32, peer: bool) -> String {
             libc::AF_INET6 => {
                 let a = &*(p as *const libc::sockaddr_in6);
                 let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
-                format!("{}:{}", ip, u16::from_be(a.sin6_port))
+                format!("[{}]:{}", ip, u16::from_be(a.sin6_port))
             }
             _ => "?:0".into(),
         }

@@ -201,8 +201,7 @@ impl Sections {
 
 /// `bytesToHuman` of Redis: B, K, M, G, T, P with two decimals.
 pub fn human_bytes(n: u64) -> String {
-    const UNITS: [(u64, &str); 5] =
-        [(1 << 10, "K"), (1 << 20, "M"), (1 << 30, "G"), (1 << 40, "T"), (1 << 50, "P")];
+    const UNITS: [(u64, &str); 5] = [(1 << 10, "K"), (1 << 20, "M"), (1 << 30, "G"), (1 << 40, "T"), (1 << 50, "P")];
     if n < 1024 {
         return format!("{n}B");
     }
@@ -230,12 +229,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 /// The kernel name, release and machine as `uname -srm` prints them.
 fn os_line() -> String {
     let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string()).unwrap_or_default();
-    format!(
-        "{} {} {}",
-        read("/proc/sys/kernel/ostype"),
-        read("/proc/sys/kernel/osrelease"),
-        std::env::consts::ARCH
-    )
+    format!("{} {} {}", read("/proc/sys/kernel/ostype"), read("/proc/sys/kernel/osrelease"), std::env::consts::ARCH)
 }
 
 /// Appends `name:value\r\n` lines; `w!` keeps the field lists readable.
@@ -583,7 +577,8 @@ mod tests {
     fn snap() -> Snapshot {
         let mut s = Snapshot { run_id: "r".repeat(40), tcp_port: 7000, shards: 2, ..Default::default() };
         let a = ShardPart { used_bytes: 1000, dbs: vec![(2, 1), (0, 0)], dirty: 3, ..Default::default() };
-        let b = ShardPart { used_bytes: 500, dbs: vec![(1, 0), (4, 4)], total_commands_processed: 7, ..Default::default() };
+        let b =
+            ShardPart { used_bytes: 500, dbs: vec![(1, 0), (4, 4)], total_commands_processed: 7, ..Default::default() };
         s.merge(&[a, b], 24);
         s
     }
@@ -626,8 +621,17 @@ mod tests {
         assert_eq!(
             default,
             [
-                "# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU",
-                "# Modules", "# Errorstats", "# Cluster", "# Keyspace"
+                "# Server",
+                "# Clients",
+                "# Memory",
+                "# Persistence",
+                "# Stats",
+                "# Replication",
+                "# CPU",
+                "# Modules",
+                "# Errorstats",
+                "# Cluster",
+                "# Keyspace"
             ]
         );
         assert_eq!(headers(render(&Sections::parse(&[b"default"]), &s)), default);

@@ -82,9 +82,21 @@ pub fn place(st: &ShardState, spec: &CommandSpec, args: &[&[u8]], asking: bool) 
     };
     let slot0 = key_slot(args[first]);
     if st.cluster.enabled {
+        // Redis's order: first key unbound, then CROSSSLOT, then cluster down, then MOVED.
+        if matches!(st.cluster.route(slot0), Route::Unbound) {
+            return Placement::Error(error::CLUSTERDOWN_UNBOUND.into());
+        }
         for &i in &idx[1..] {
             if key_slot(args[i]) != slot0 {
                 return Placement::Error(error::CROSSSLOT.into());
+            }
+        }
+        if !st.cluster.state_ok {
+            if !st.cfg.cluster_allow_reads_when_down {
+                return Placement::Error("CLUSTERDOWN The cluster is down".into());
+            }
+            if spec.has(flag::WRITE) {
+                return Placement::Error("CLUSTERDOWN The cluster is down and only accepts read commands".into());
             }
         }
         match st.cluster.route(slot0) {

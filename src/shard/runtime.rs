@@ -208,6 +208,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
 
 /// Per-shard periodic work, called `hz` times a second from the loop.
 pub fn cron(st: &mut ShardState) {
+    crate::command::family::cluster::cron(st);
     st.node.shard_used_bytes[st.id].store(crate::store::memory::thread_used_bytes(), Ordering::Relaxed);
     if !st.active_expire || st.frozen_by.is_some() {
         return;

@@ -27,9 +27,7 @@ pub fn free_port() -> u16 {
     loop {
         // Below the kernel's ephemeral range so outgoing connections do not take it.
         let port: u16 = rng.gen_range(20_000..32_000);
-        if TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
-        {
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
             return port;
         }
     }
@@ -46,12 +44,8 @@ impl Redis {
     pub fn start(dir: &Path, extra: &[&str]) -> Redis {
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            let extra: Vec<String> = extra
-                .iter()
-                .map(|a| a.replace("{port}", &port.to_string()))
-                .collect();
-            let log = std::fs::File::create(dir.join(format!("redis-{port}.log")))
-                .expect("create log file");
+            let extra: Vec<String> = extra.iter().map(|a| a.replace("{port}", &port.to_string())).collect();
+            let log = std::fs::File::create(dir.join(format!("redis-{port}.log"))).expect("create log file");
             let mut child = Command::new(REDIS_SERVER)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
@@ -68,15 +62,8 @@ impl Redis {
                 if let Ok(Some(_)) = child.try_wait() {
                     break;
                 }
-                if let Ok(mut c) =
-                    SyncClient::connect(&format!("127.0.0.1:{port}"), &Auth::default())
-                {
-                    if let Ok(Value::Simple(s)) | Ok(Value::Error(s)) = c.command(&[b"PING"]) {
-                        // NOAUTH also proves the server is up.
-                        if s == "PONG" || s.starts_with("NOAUTH") {
-                            return Redis { port, child };
-                        }
-                    }
+                if serves_port(child.id(), port) {
+                    return Redis { port, child };
                 }
                 sleep(Duration::from_millis(50));
             }
@@ -105,6 +92,20 @@ impl Redis {
             .find_map(|l| l.strip_prefix(&prefix))
             .and_then(|rest| rest.split(',').next())
             .map_or(0, |n| n.parse().expect("calls is a number"))
+    }
+}
+
+/// Whether the server answering on `port` is process `pid`, and not another test's server
+/// that won a race for the same port.
+fn serves_port(pid: u32, port: u16) -> bool {
+    let Ok(mut c) = SyncClient::connect(&format!("127.0.0.1:{port}"), &Auth::default()) else {
+        return false;
+    };
+    match c.command(&[b"INFO", b"server"]) {
+        // Password-protected: only the AUTH test starts such a server, so it is ours.
+        Ok(Value::Error(e)) => e.starts_with("NOAUTH"),
+        Ok(info) => info.as_text().is_some_and(|t| t.contains(&format!("process_id:{pid}\r\n"))),
+        Err(_) => false,
     }
 }
 
@@ -140,11 +141,7 @@ pub struct ChildGuard(pub Option<Child>);
 
 impl ChildGuard {
     pub fn wait(mut self) -> Output {
-        self.0
-            .take()
-            .expect("child present")
-            .wait_with_output()
-            .expect("wait for child")
+        self.0.take().expect("child present").wait_with_output().expect("wait for child")
     }
 }
 

@@ -422,4 +422,8 @@ fn view_routes_with_myself_first() {
     assert_eq!(v.slot_owner[1], 0);
     assert_eq!(v.slot_owner[2], b as u16);
     assert_eq!(v.slot_owner[3], crate::cluster::view::UNASSIGNED);
+    let bits = cs.node_slot_bitmap(0);
+    assert_eq!(bits[0], 0b10);
+    assert_eq!(cs.node_slot_bitmap(b)[0], 0b100);
+    assert!(bits[1..].iter().all(|&b| b == 0));
 }

@@ -5,24 +5,28 @@
 //! and the new `ClusterView` is published to every shard (`publish_view`) before the reply
 //! leaves shard 0, so the client that asked sees the new slot map on its next command. Key
 //! counts come from the shard owning the slot. Nothing here routes data commands (that is
-//! `shard::exec`) or knows the file format (`cluster::nodes_conf`).
+//! `shard::exec`) or knows the file format (`cluster::state::nodes_conf`).
 //!
-//! Every reply and error text is Redis 7.0's; CLUSTER MYSHARDID is Redis 7.2's.
+//! Every reply and error text is Redis 7.0's; CLUSTER MYSHARDID is Redis 7.2's. The slot
+//! subcommands live in `cluster/slots.rs`.
+
+mod slots;
+#[cfg(test)]
+mod tests;
 
 use std::rc::Rc;
 use std::sync::Arc;
 
 use futures::FutureExt;
 
-use crate::cluster::slot::{key_slot, owner_shard};
 use crate::cluster::state::describe;
 use crate::cluster::state::{ClusterSettings, ClusterState};
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::spec::{flag, spec, CommandSpec, ConnResult, Exec, Split};
 use crate::error;
-use crate::limits::SLOT_COUNT;
 use crate::resp::Out;
 use crate::shard::ShardState;
+use slots::{addslots, countkeysinslot, flushslots, getkeysinslot, keyslot};
 
 const GROUP: &str = "cluster";
 const ACL_SLOW: &[&str] = &["@slow"];
@@ -44,21 +48,7 @@ const fn sub(
     complexity: &'static str,
     f: crate::command::spec::ConnFn,
 ) -> CommandSpec {
-    CommandSpec {
-        complexity,
-        ..spec(
-            name,
-            arity,
-            flags,
-            NONE,
-            acl,
-            GROUP,
-            since,
-            summary,
-            Exec::Conn(f),
-            Split::None,
-        )
-    }
+    CommandSpec { complexity, ..spec(name, arity, flags, NONE, acl, GROUP, since, summary, Exec::Conn(f), Split::None) }
 }
 
 #[rustfmt::skip]
@@ -91,6 +81,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     sub("cluster|myshardid", 2, STALE, ACL_SLOW, "7.2.0", "Returns the shard ID of a node", O1, myshardid),
     sub("cluster|nodes", 2, STALE, ACL_SLOW, "3.0.0", "Get Cluster config for the node",
         "O(N) where N is the total number of Cluster nodes", nodes),
+    sub("cluster|replicas", 3, flag::ADMIN | STALE, ACL_ADMIN, "5.0.0", "List replica nodes of the specified master node", O1,
+        replicas),
     sub("cluster|reset", -2, flag::ADMIN | flag::NOSCRIPT | STALE, ACL_ADMIN, "3.0.0", "Reset a Redis Cluster node",
         "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.", reset),
     sub("cluster|saveconfig", 2, ADMIN, ACL_ADMIN, "3.0.0", "Forces the node to save cluster state on disk", O1, saveconfig),
@@ -98,6 +90,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         set_config_epoch),
     sub("cluster|shards", 2, STALE, ACL_SLOW, "7.0.0", "Get array of cluster slots to node mappings",
         "O(N) where N is the total number of cluster nodes", shards),
+    sub("cluster|slaves", 3, flag::ADMIN | STALE, ACL_ADMIN, "3.0.0", "List replica nodes of the specified master node", O1,
+        replicas),
     sub("cluster|slots", 2, STALE, ACL_SLOW, "3.0.0", "Get array of Cluster slot to node mappings",
         "O(N) where N is the total number of Cluster nodes", slots),
 ];
@@ -151,9 +145,7 @@ where
         return ConnResult::Done;
     }
     let h = st.handle.clone();
-    ConnResult::Later(
-        async move { h.call(0, None, move |s: &mut ShardState| f(s, resp3)).await }.boxed_local(),
-    )
+    ConnResult::Later(async move { h.call(0, None, move |s: &mut ShardState| f(s, resp3)).await }.boxed_local())
 }
 
 /// Runs `f` on the cluster state (shard 0). When `f` returns true (it changed the state),
@@ -192,13 +184,26 @@ where
     buf
 }
 
-/// Shard 0's periodic cluster work (call it from the shard cron, `hz` times a second): lets
-/// the `cluster_state` delays run out and publishes the view when the state flips.
+/// Shard 0's periodic cluster work (call it from the shard cron, `hz` times a second): takes
+/// CONFIG SET changes of the announce and coverage settings, lets the `cluster_state` delays
+/// run out, and publishes the view when either changed it. A no-op on other shards.
 pub fn cron(st: &mut ShardState) {
+    if st.cluster_state.is_none() {
+        return;
+    }
+    let settings = ClusterSettings::from_config(&st.cfg);
     let Some(cs) = st.cluster_state.as_deref_mut() else {
         return;
     };
-    if cs.cron(crate::shard::unix_ms()) {
+    let now_ms = crate::shard::unix_ms();
+    let refreshed = cs.refresh(settings);
+    if refreshed {
+        cs.update_state(now_ms);
+        if let Err(e) = cs.save() {
+            crate::observe::log::warning(&e);
+        }
+    }
+    if cs.cron(now_ms) || refreshed {
         publish_view(st);
     }
 }
@@ -215,119 +220,13 @@ pub fn publish_view(st: &mut ShardState) {
     for dest in (0..st.nshards).filter(|&d| d != st.id) {
         let v = view.clone();
         // Fire and forget: the call is queued now; its empty answer is dropped on arrival.
-        drop(
-            st.handle
-                .call(dest, None, move |s: &mut ShardState| s.cluster = v),
-        );
+        drop(st.handle.call(dest, None, move |s: &mut ShardState| s.cluster = v));
     }
-}
-
-/// A slot argument as Redis's `getSlotOrReply`.
-fn parse_slot(arg: &[u8]) -> Result<u16, String> {
-    match parse_i64(arg) {
-        Ok(v) if (0..SLOT_COUNT as i64).contains(&v) => Ok(v as u16),
-        _ => Err("ERR Invalid or out of range slot".into()),
-    }
-}
-
-/// Checks slots `start..=end` for ADD/DELSLOTS[RANGE] (`checkSlotAssignmentsOrReply`).
-fn check_slots(
-    cs: &ClusterState,
-    marked: &mut [bool],
-    del: bool,
-    start: u16,
-    end: u16,
-) -> Result<(), String> {
-    for slot in start..=end {
-        let assigned = cs.slot_owner(slot).is_some();
-        if del && !assigned {
-            return Err(format!("ERR Slot {slot} is already unassigned"));
-        }
-        if !del && assigned {
-            return Err(format!("ERR Slot {slot} is already busy"));
-        }
-        match marked.get_mut(slot as usize) {
-            Some(m) if *m => return Err(format!("ERR Slot {slot} specified multiple times")),
-            Some(m) => *m = true,
-            None => return Err("ERR Invalid or out of range slot".into()),
-        }
-    }
-    Ok(())
-}
-
-/// CLUSTER ADDSLOTS|DELSLOTS|ADDSLOTSRANGE|DELSLOTSRANGE on the state: everything is checked
-/// before anything changes, errors in Redis's order.
-pub fn update_slots(cs: &mut ClusterState, args: &[Vec<u8>]) -> Result<(), String> {
-    let sub = args
-        .get(1)
-        .map(|s| s.to_ascii_lowercase())
-        .unwrap_or_default();
-    let del = sub.starts_with(b"del");
-    let range = sub.ends_with(b"range");
-    let mut marked = vec![false; SLOT_COUNT];
-    let rest = args.get(2..).unwrap_or(&[]);
-    if range {
-        if !args.len().is_multiple_of(2) {
-            return Err(error::wrong_arity(
-                format!("cluster|{}", String::from_utf8_lossy(&sub)).as_bytes(),
-            ));
-        }
-        for pair in rest.chunks(2) {
-            let start = parse_slot(&pair[0])?;
-            let end = parse_slot(pair.get(1).map(|v| v.as_slice()).unwrap_or(b""))?;
-            if start > end {
-                return Err(format!(
-                    "ERR start slot number {start} is greater than end slot number {end}"
-                ));
-            }
-            check_slots(cs, &mut marked, del, start, end)?;
-        }
-    } else {
-        let slots = rest
-            .iter()
-            .map(|a| parse_slot(a))
-            .collect::<Result<Vec<u16>, String>>()?;
-        for s in slots {
-            check_slots(cs, &mut marked, del, s, s)?;
-        }
-    }
-    for (slot, _) in marked.iter().enumerate().filter(|(_, m)| **m) {
-        let slot = slot as u16;
-        if del {
-            cs.del_slot(slot);
-        } else {
-            cs.importing_from.remove(&slot);
-            let added = cs.add_slot(slot, 0);
-            debug_assert!(added, "slot {slot} was checked free");
-        }
-    }
-    Ok(())
-}
-
-fn addslots(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
-    if disabled(st, out) {
-        return ConnResult::Done;
-    }
-    let args = owned(args);
-    on_state(st, out, move |cs, out| match update_slots(cs, &args) {
-        Ok(()) => {
-            out.ok();
-            true
-        }
-        Err(e) => {
-            out.error(&e);
-            false
-        }
-    })
 }
 
 /// Keys in db 0 of every shard (Redis's `dictSize(server.db[0].dict)` / `dbsize()`).
 async fn total_keys(h: Rc<crate::shard::handle::Handle>) -> usize {
-    let counts = h
-        .call_all(None, |s: &mut ShardState| {
-            s.store.dbs.first().map_or(0, |d| d.len())
-        })
-        .await;
+    let counts = h.call_all(None, |s: &mut ShardState| s.store.dbs.first().map_or(0, |d| d.len())).await;
     counts.into_iter().sum()
 }
 
@@ -341,28 +240,10 @@ where
     ConnResult::Later(
         async move {
             let keys = total_keys(h.clone()).await;
-            h.call(0, None, move |s: &mut ShardState| {
-                run_on_state(s, resp3, move |cs, out| f(cs, keys, out))
-            })
-            .await
+            h.call(0, None, move |s: &mut ShardState| run_on_state(s, resp3, move |cs, out| f(cs, keys, out))).await
         }
         .boxed_local(),
     )
-}
-
-fn flushslots(st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
-    if disabled(st, out) {
-        return ConnResult::Done;
-    }
-    with_key_count(st, out, |cs, keys, out| {
-        if keys != 0 {
-            out.error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
-            return false;
-        }
-        cs.del_node_slots(0);
-        out.ok();
-        true
-    })
 }
 
 fn reset(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
@@ -409,16 +290,14 @@ fn set_config_epoch(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut O
             return ConnResult::Done;
         }
     };
-    on_state(st, out, move |cs, out| {
-        match apply_config_epoch(cs, epoch) {
-            Ok(()) => {
-                out.ok();
-                true
-            }
-            Err(e) => {
-                out.error(&e);
-                false
-            }
+    on_state(st, out, move |cs, out| match apply_config_epoch(cs, epoch) {
+        Ok(()) => {
+            out.ok();
+            true
+        }
+        Err(e) => {
+            out.error(&e);
+            false
         }
     })
 }
@@ -436,9 +315,7 @@ pub fn apply_config_epoch(cs: &mut ClusterState, epoch: i64) -> Result<(), Strin
     }
     let epoch = epoch as u64;
     cs.myself_mut().config_epoch = epoch;
-    crate::observe::log::warning(&format!(
-        "configEpoch set to {epoch} via CLUSTER SET-CONFIG-EPOCH"
-    ));
+    crate::observe::log::warning(&format!("configEpoch set to {epoch} via CLUSTER SET-CONFIG-EPOCH"));
     cs.current_epoch = cs.current_epoch.max(epoch);
     Ok(())
 }
@@ -449,21 +326,12 @@ fn bumpepoch(st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) ->
     }
     on_state(st, out, |cs, out| {
         let bumped = cs.bump_epoch();
-        out.simple(&format!(
-            "{} {}",
-            if bumped { "BUMPED" } else { "STILL" },
-            cs.myself().config_epoch
-        ));
+        out.simple(&format!("{} {}", if bumped { "BUMPED" } else { "STILL" }, cs.myself().config_epoch));
         bumped
     })
 }
 
-fn count_failure_reports(
-    st: &mut ShardState,
-    _ci: usize,
-    args: &[&[u8]],
-    out: &mut Out,
-) -> ConnResult {
+fn count_failure_reports(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
     if disabled(st, out) {
         return ConnResult::Done;
     }
@@ -471,10 +339,7 @@ fn count_failure_reports(
     on_state(st, out, move |cs, out| {
         match cs.lookup(&name) {
             Some(n) => out.int(n.fail_reports.len() as i64),
-            None => out.error(&format!(
-                "ERR Unknown node {}",
-                String::from_utf8_lossy(&name)
-            )),
+            None => out.error(&format!("ERR Unknown node {}", String::from_utf8_lossy(&name))),
         }
         false
     })
@@ -499,89 +364,6 @@ fn strip_os_error(e: &str) -> &str {
         Some(i) if e.ends_with(')') => &e[..i],
         _ => e,
     }
-}
-
-fn keyslot(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
-    if !disabled(st, out) {
-        out.int(key_slot(args[2]) as i64);
-    }
-    ConnResult::Done
-}
-
-fn countkeysinslot(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
-    if disabled(st, out) {
-        return ConnResult::Done;
-    }
-    let slot = match parse_i64(args[2]) {
-        Ok(s) if (0..SLOT_COUNT as i64).contains(&s) => s as u16,
-        Ok(_) => {
-            out.error("ERR Invalid slot");
-            return ConnResult::Done;
-        }
-        Err(e) => {
-            out.error(e);
-            return ConnResult::Done;
-        }
-    };
-    let count =
-        move |s: &mut ShardState| s.store.dbs.first().map_or(0, |d| d.slot_len(slot)) as i64;
-    let owner = owner_shard(slot, st.nshards);
-    if owner == st.id {
-        out.int(count(st));
-        return ConnResult::Done;
-    }
-    let (h, resp3) = (st.handle.clone(), out.resp3);
-    ConnResult::Later(
-        async move {
-            let n = h.call(owner, None, count).await;
-            let mut buf = Vec::new();
-            Out::new(&mut buf, resp3).int(n);
-            buf
-        }
-        .boxed_local(),
-    )
-}
-
-fn getkeysinslot(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
-    if disabled(st, out) {
-        return ConnResult::Done;
-    }
-    let (slot, max) = match (parse_i64(args[2]), parse_i64(args[3])) {
-        (Err(e), _) | (_, Err(e)) => {
-            out.error(e);
-            return ConnResult::Done;
-        }
-        (Ok(s), Ok(m)) if !(0..SLOT_COUNT as i64).contains(&s) || m < 0 => {
-            out.error("ERR Invalid slot or number of keys");
-            return ConnResult::Done;
-        }
-        (Ok(s), Ok(m)) => (s as u16, m as usize),
-    };
-    let collect = move |s: &mut ShardState| -> Vec<Vec<u8>> {
-        let Some(t) = s.store.dbs.first().and_then(|d| d.slot_table(slot)) else {
-            return Vec::new();
-        };
-        t.keys().take(max).map(|k| k.as_slice().to_vec()).collect()
-    };
-    let reply = |keys: &[Vec<u8>], out: &mut Out| {
-        out.array(keys.len());
-        keys.iter().for_each(|k| out.bulk(k));
-    };
-    let owner = owner_shard(slot, st.nshards);
-    if owner == st.id {
-        reply(&collect(st), out);
-        return ConnResult::Done;
-    }
-    let (h, resp3) = (st.handle.clone(), out.resp3);
-    ConnResult::Later(
-        async move {
-            let keys = h.call(owner, None, collect).await;
-            let mut buf = Vec::new();
-            reply(&keys, &mut Out::new(&mut buf, resp3));
-            buf
-        }
-        .boxed_local(),
-    )
 }
 
 fn info(st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
@@ -630,6 +412,29 @@ fn links(st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> Con
     }
     on_state(st, out, |cs, out| {
         describe::write_links(cs, out);
+        false
+    })
+}
+
+fn replicas(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if disabled(st, out) {
+        return ConnResult::Done;
+    }
+    let name = args[2].to_vec();
+    on_state(st, out, move |cs, out| {
+        match cs.lookup(&name) {
+            None => out.error(&format!("ERR Unknown node {}", String::from_utf8_lossy(&name))),
+            Some(n) if n.is_replica() => out.error("ERR The specified node is not a master"),
+            Some(n) => {
+                let master = n.id;
+                let lines: Vec<String> = (0..cs.nodes().len())
+                    .filter(|&i| cs.nodes()[i].is_replica() && cs.nodes()[i].master == Some(master))
+                    .map(|i| crate::cluster::state::nodes_conf::node_line(cs, i))
+                    .collect();
+                out.array(lines.len());
+                lines.iter().for_each(|l| out.bulk_str(l));
+            }
+        }
         false
     })
 }
@@ -745,6 +550,3 @@ fn set_client_flag(
     }
     ConnResult::Done
 }
-
-#[cfg(test)]
-mod tests;

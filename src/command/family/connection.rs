@@ -32,7 +32,10 @@ const fn conn(
     complexity: &'static str,
     f: crate::command::spec::ConnFn,
 ) -> CommandSpec {
-    CommandSpec { complexity, ..spec(name, arity, flags, NONE, ACL, "connection", since, summary, Exec::Conn(f), Split::None) }
+    CommandSpec {
+        complexity,
+        ..spec(name, arity, flags, NONE, ACL, "connection", since, summary, Exec::Conn(f), Split::None)
+    }
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -116,7 +119,7 @@ fn select(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> Conn
 
 /// Compares without stopping at the first difference, so timing says nothing of a password.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u8 | (a.len() != b.len()) as u8;
+    let mut diff = (a.len() != b.len()) as u8;
     for (i, &x) in a.iter().enumerate() {
         diff |= x ^ b.get(i).copied().unwrap_or(!x);
     }

@@ -44,13 +44,25 @@ const fn server_cmd(
     complexity: &'static str,
     f: crate::command::spec::ConnFn,
 ) -> CommandSpec {
-    CommandSpec { complexity, ..spec(name, arity, flags, NONE, acl, "server", since, summary, Exec::Conn(f), Split::None) }
+    CommandSpec {
+        complexity,
+        ..spec(name, arity, flags, NONE, acl, "server", since, summary, Exec::Conn(f), Split::None)
+    }
 }
 
 const CX_CONFIG_N: &str = "O(N) when N is the number of configuration parameters provided";
 
 pub static COMMANDS: &[CommandSpec] = &[
-    server_cmd("time", 1, flag::LOADING | flag::STALE | flag::FAST, &["@fast"], "2.6.0", "Return the current server time", "O(1)", time),
+    server_cmd(
+        "time",
+        1,
+        flag::LOADING | flag::STALE | flag::FAST,
+        &["@fast"],
+        "2.6.0",
+        "Return the current server time",
+        "O(1)",
+        time,
+    ),
     server_cmd(
         "info",
         -1,
@@ -64,9 +76,36 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         complexity: "Depends on subcommand.",
         subcommands: &[
-            server_cmd("config|get", -3, ADMIN_NS, ACL_ADMIN, "2.0.0", "Get the values of configuration parameters", CX_CONFIG_N, config_get),
-            server_cmd("config|set", -4, ADMIN_NS, ACL_ADMIN, "2.0.0", "Set configuration parameters to the given values", CX_CONFIG_N, config_set),
-            server_cmd("config|resetstat", 2, ADMIN_NS, ACL_ADMIN, "2.0.0", "Reset the stats returned by INFO", "O(1)", config_resetstat),
+            server_cmd(
+                "config|get",
+                -3,
+                ADMIN_NS,
+                ACL_ADMIN,
+                "2.0.0",
+                "Get the values of configuration parameters",
+                CX_CONFIG_N,
+                config_get,
+            ),
+            server_cmd(
+                "config|set",
+                -4,
+                ADMIN_NS,
+                ACL_ADMIN,
+                "2.0.0",
+                "Set configuration parameters to the given values",
+                CX_CONFIG_N,
+                config_set,
+            ),
+            server_cmd(
+                "config|resetstat",
+                2,
+                ADMIN_NS,
+                ACL_ADMIN,
+                "2.0.0",
+                "Reset the stats returned by INFO",
+                "O(1)",
+                config_resetstat,
+            ),
             server_cmd(
                 "config|rewrite",
                 2,
@@ -88,7 +127,18 @@ pub static COMMANDS: &[CommandSpec] = &[
                 config_help,
             ),
         ],
-        ..spec("config", -2, 0, NONE, &["@slow"], "server", "2.0.0", "A container for server configuration commands", Exec::Container, Split::None)
+        ..spec(
+            "config",
+            -2,
+            0,
+            NONE,
+            &["@slow"],
+            "server",
+            "2.0.0",
+            "A container for server configuration commands",
+            Exec::Container,
+            Split::None,
+        )
     },
     command::COMMAND,
     debug::DEBUG,
@@ -155,10 +205,15 @@ fn node_snapshot(st: &ShardState, sections: &Sections) -> Snapshot {
 fn info_cmd(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
     let sections = Sections::parse(&args[1..]);
     let mut snap = node_snapshot(st, &sections);
-    fan_out(st, out, |s: &mut ShardState| ShardPart::gather(s), move |parts, out| {
-        snap.merge(&parts, crate::store::memory::other_used_bytes());
-        out.verbatim(info::render(&sections, &snap).as_bytes());
-    })
+    fan_out(
+        st,
+        out,
+        |s: &mut ShardState| ShardPart::gather(s),
+        move |parts, out| {
+            snap.merge(&parts, crate::store::memory::other_used_bytes());
+            out.verbatim(info::render(&sections, &snap).as_bytes());
+        },
+    )
 }
 
 fn config_get(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {

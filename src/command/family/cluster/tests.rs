@@ -1,16 +1,14 @@
 //! Tests of the CLUSTER slot and epoch commands against a cluster state, with the error texts
 //! of redis-server 7.0.15.
 
+use super::slots::update_slots;
 use super::*;
 use crate::cluster::state::{flag, ClusterNode, NodeId};
 use crate::config::PreferredEndpointType;
 
 fn state() -> (ClusterState, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "tessera-cluster-cmd-{}-{}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("tessera-cluster-cmd-{}-{}", std::process::id(), rand::random::<u64>()));
     let settings = ClusterSettings {
         config_path: dir.join("nodes.conf"),
         port: 7000,
@@ -32,9 +30,7 @@ fn run(cs: &mut ClusterState, line: &str) -> Result<(), String> {
 }
 
 fn err(cs: &mut ClusterState, line: &str) -> String {
-    run(cs, line)
-        .err()
-        .unwrap_or_else(|| panic!("{line} succeeded"))
+    run(cs, line).err().unwrap_or_else(|| panic!("{line} succeeded"))
 }
 
 #[test]
@@ -43,68 +39,29 @@ fn addslots_and_delslots_errors() {
     run(&mut cs, "cluster addslots 5 6 7 100").unwrap();
     run(&mut cs, "cluster ADDSLOTSRANGE 200 300 1000 1000").unwrap();
     assert_eq!(cs.count_node_slots(0), 4 + 101 + 1);
-    assert_eq!(
-        err(&mut cs, "cluster addslots 5"),
-        "ERR Slot 5 is already busy"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster addslots 16384"),
-        "ERR Invalid or out of range slot"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster addslots -1"),
-        "ERR Invalid or out of range slot"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster addslots abc"),
-        "ERR Invalid or out of range slot"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster addslots 9 9"),
-        "ERR Slot 9 specified multiple times"
-    );
+    assert_eq!(err(&mut cs, "cluster addslots 5"), "ERR Slot 5 is already busy");
+    assert_eq!(err(&mut cs, "cluster addslots 16384"), "ERR Invalid or out of range slot");
+    assert_eq!(err(&mut cs, "cluster addslots -1"), "ERR Invalid or out of range slot");
+    assert_eq!(err(&mut cs, "cluster addslots abc"), "ERR Invalid or out of range slot");
+    assert_eq!(err(&mut cs, "cluster addslots 9 9"), "ERR Slot 9 specified multiple times");
     // Every argument is parsed before any slot is checked.
-    assert_eq!(
-        err(&mut cs, "cluster addslots 5 x"),
-        "ERR Invalid or out of range slot"
-    );
+    assert_eq!(err(&mut cs, "cluster addslots 5 x"), "ERR Invalid or out of range slot");
     assert_eq!(
         err(&mut cs, "cluster addslotsrange 10 5"),
         "ERR start slot number 10 is greater than end slot number 5"
     );
-    assert_eq!(
-        err(&mut cs, "cluster addslotsrange 5 6"),
-        "ERR Slot 5 is already busy"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster addslotsrange 8 9 9 10"),
-        "ERR Slot 9 specified multiple times"
-    );
+    assert_eq!(err(&mut cs, "cluster addslotsrange 5 6"), "ERR Slot 5 is already busy");
+    assert_eq!(err(&mut cs, "cluster addslotsrange 8 9 9 10"), "ERR Slot 9 specified multiple times");
     // Ranges are checked pair by pair: a busy first pair wins over a bad second one.
-    assert_eq!(
-        err(&mut cs, "cluster addslotsrange 5 6 x 7"),
-        "ERR Slot 5 is already busy"
-    );
+    assert_eq!(err(&mut cs, "cluster addslotsrange 5 6 x 7"), "ERR Slot 5 is already busy");
     assert_eq!(
         err(&mut cs, "cluster addslotsrange 10 20 30"),
         "ERR wrong number of arguments for 'cluster|addslotsrange' command"
     );
-    assert_eq!(
-        err(&mut cs, "cluster delslots 9"),
-        "ERR Slot 9 is already unassigned"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster delslots 5 5"),
-        "ERR Slot 5 specified multiple times"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster delslotsrange 8 9"),
-        "ERR Slot 8 is already unassigned"
-    );
-    assert_eq!(
-        err(&mut cs, "cluster delslotsrange 5 9"),
-        "ERR Slot 8 is already unassigned"
-    );
+    assert_eq!(err(&mut cs, "cluster delslots 9"), "ERR Slot 9 is already unassigned");
+    assert_eq!(err(&mut cs, "cluster delslots 5 5"), "ERR Slot 5 specified multiple times");
+    assert_eq!(err(&mut cs, "cluster delslotsrange 8 9"), "ERR Slot 8 is already unassigned");
+    assert_eq!(err(&mut cs, "cluster delslotsrange 5 9"), "ERR Slot 8 is already unassigned");
     assert_eq!(
         err(&mut cs, "cluster delslotsrange 5 9 1"),
         "ERR wrong number of arguments for 'cluster|delslotsrange' command"
@@ -113,15 +70,8 @@ fn addslots_and_delslots_errors() {
     assert_eq!(cs.count_node_slots(0), 106);
     run(&mut cs, "cluster delslots 5 100").unwrap();
     run(&mut cs, "cluster delslotsrange 200 250").unwrap();
-    assert_eq!(
-        cs.node_slot_ranges(0),
-        vec![(6, 7), (251, 300), (1000, 1000)]
-    );
-    run(
-        &mut cs,
-        "cluster addslotsrange 0 5 8 250 301 999 1001 16383",
-    )
-    .unwrap();
+    assert_eq!(cs.node_slot_ranges(0), vec![(6, 7), (251, 300), (1000, 1000)]);
+    run(&mut cs, "cluster addslotsrange 0 5 8 250 301 999 1001 16383").unwrap();
     assert_eq!(cs.node_slot_ranges(0), vec![(0, 16383)]);
     cs.update_state(0);
     assert!(cs.update_state(10_000));
@@ -137,10 +87,7 @@ fn addslots_clears_importing_and_delslots_frees_other_owners() {
     assert!(cs.importing_from.is_empty());
     let b = cs.add_node(ClusterNode::new(other, flag::MASTER));
     cs.add_slot(43, b);
-    assert_eq!(
-        err(&mut cs, "cluster addslots 43"),
-        "ERR Slot 43 is already busy"
-    );
+    assert_eq!(err(&mut cs, "cluster addslots 43"), "ERR Slot 43 is already busy");
     run(&mut cs, "cluster delslots 43").unwrap();
     assert_eq!(cs.slot_owner(43), None);
 }
@@ -148,20 +95,11 @@ fn addslots_clears_importing_and_delslots_frees_other_owners() {
 #[test]
 fn set_config_epoch_rules() {
     let (mut cs, _) = state();
-    assert_eq!(
-        apply_config_epoch(&mut cs, -1).err().unwrap(),
-        "ERR Invalid config epoch specified: -1"
-    );
+    assert_eq!(apply_config_epoch(&mut cs, -1).err().unwrap(), "ERR Invalid config epoch specified: -1");
     apply_config_epoch(&mut cs, 5).unwrap();
     assert_eq!((cs.myself().config_epoch, cs.current_epoch), (5, 5));
-    assert_eq!(
-        apply_config_epoch(&mut cs, 7).err().unwrap(),
-        "ERR Node config epoch is already non-zero"
-    );
-    assert_eq!(
-        apply_config_epoch(&mut cs, 0).err().unwrap(),
-        "ERR Node config epoch is already non-zero"
-    );
+    assert_eq!(apply_config_epoch(&mut cs, 7).err().unwrap(), "ERR Node config epoch is already non-zero");
+    assert_eq!(apply_config_epoch(&mut cs, 0).err().unwrap(), "ERR Node config epoch is already non-zero");
     let (mut cs, _) = state();
     cs.add_node(ClusterNode::new(NodeId::random(), flag::MASTER));
     assert_eq!(
@@ -181,19 +119,17 @@ fn table_matches_redis() {
     assert!(sub("reset").has(flag_noscript()));
     assert_eq!(sub("keyslot").acl, &["@slow"]);
     assert_eq!(
-        crate::command::table::resolve(&[b"cluster", b"keyslot"])
-            .err()
-            .unwrap(),
+        crate::command::table::resolve(&[b"cluster", b"keyslot"]).err().unwrap(),
         "ERR wrong number of arguments for 'cluster|keyslot' command"
     );
     assert_eq!(
-        crate::command::table::resolve(&[b"cluster", b"foo"])
-            .err()
-            .unwrap(),
+        crate::command::table::resolve(&[b"cluster", b"foo"]).err().unwrap(),
         "ERR unknown subcommand 'foo'. Try CLUSTER HELP."
     );
     assert_eq!(crate::command::table::lookup(b"asking").unwrap().arity, 1);
     assert_eq!(HELP.len(), 56);
+    assert_eq!(sub("slaves").arity, 3);
+    assert_eq!(sub("myshardid").since, "7.2.0");
 }
 
 fn flag_noscript() -> u32 {

@@ -31,7 +31,10 @@ const fn sub(
     complexity: &'static str,
     f: crate::command::spec::ConnFn,
 ) -> CommandSpec {
-    CommandSpec { complexity, ..spec(name, arity, flags, NONE, acl, "connection", since, summary, Exec::Conn(f), Split::None) }
+    CommandSpec {
+        complexity,
+        ..spec(name, arity, flags, NONE, acl, "connection", since, summary, Exec::Conn(f), Split::None)
+    }
 }
 
 const O1: &str = "O(1)";
@@ -43,18 +46,101 @@ pub const CLIENT: CommandSpec = CommandSpec {
         sub("client|id", 2, NS, ACL_CONN, "5.0.0", "Returns the client ID for the current connection", O1, id),
         sub("client|setname", 3, NS, ACL_CONN, "2.6.9", "Set the current connection name", O1, setname),
         sub("client|getname", 2, NS, ACL_CONN, "2.6.9", "Get the current connection name", O1, getname),
-        sub("client|info", 2, NS, ACL_CONN, "6.2.0", "Returns information about the current client connection.", O1, info),
+        sub(
+            "client|info",
+            2,
+            NS,
+            ACL_CONN,
+            "6.2.0",
+            "Returns information about the current client connection.",
+            O1,
+            info,
+        ),
         sub("client|list", -2, ADMIN_NS, ACL_ADMIN_CONN, "2.4.0", "Get the list of client connections", ON, list),
         sub("client|kill", -3, ADMIN_NS, ACL_ADMIN_CONN, "2.4.0", "Kill the connection of a client", ON, kill),
-        sub("client|no-evict", 3, ADMIN_NS, ACL_ADMIN_CONN, "7.0.0", "Set client eviction mode for the current connection", O1, no_evict),
-        sub("client|setinfo", 4, NS, ACL_CONN, "7.2.0", "Set client or connection specific info", O1, setinfo),
-        sub("client|getredir", 2, NS, ACL_CONN, "6.0.0", "Get tracking notifications redirection client ID if any", O1, getredir),
-        sub("client|trackinginfo", 2, NS, ACL_CONN, "6.2.0", "Return information about server assisted client side caching for the current connection", O1, trackinginfo),
-        sub("client|unpause", 2, ADMIN_NS, ACL_ADMIN_CONN, "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients", unpause),
-        sub("client|unblock", -3, ADMIN_NS, ACL_ADMIN_CONN, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections", unblock),
-        sub("client|help", 2, flag::LOADING | flag::STALE, ACL_CONN, "5.0.0", "Show helpful text about the different subcommands", O1, client_help),
+        sub(
+            "client|no-evict",
+            3,
+            ADMIN_NS,
+            ACL_ADMIN_CONN,
+            "7.0.0",
+            "Set client eviction mode for the current connection",
+            O1,
+            no_evict,
+        ),
+        sub(
+            "client|setinfo",
+            4,
+            NS,
+            ACL_CONN,
+            "7.2.0",
+            "Sets information specific to the client or connection.",
+            O1,
+            setinfo,
+        ),
+        sub(
+            "client|getredir",
+            2,
+            NS,
+            ACL_CONN,
+            "6.0.0",
+            "Get tracking notifications redirection client ID if any",
+            O1,
+            getredir,
+        ),
+        sub(
+            "client|trackinginfo",
+            2,
+            NS,
+            ACL_CONN,
+            "6.2.0",
+            "Return information about server assisted client side caching for the current connection",
+            O1,
+            trackinginfo,
+        ),
+        sub(
+            "client|unpause",
+            2,
+            ADMIN_NS,
+            ACL_ADMIN_CONN,
+            "6.2.0",
+            "Resume processing of clients that were paused",
+            "O(N) Where N is the number of paused clients",
+            unpause,
+        ),
+        sub(
+            "client|unblock",
+            -3,
+            ADMIN_NS,
+            ACL_ADMIN_CONN,
+            "5.0.0",
+            "Unblock a client blocked in a blocking command from a different connection",
+            "O(log N) where N is the number of client connections",
+            unblock,
+        ),
+        sub(
+            "client|help",
+            2,
+            flag::LOADING | flag::STALE,
+            ACL_CONN,
+            "5.0.0",
+            "Show helpful text about the different subcommands",
+            O1,
+            client_help,
+        ),
     ],
-    ..spec("client", -2, 0, NONE, &["@slow"], "connection", "2.4.0", "A container for client connection commands", Exec::Container, Split::None)
+    ..spec(
+        "client",
+        -2,
+        0,
+        NONE,
+        &["@slow"],
+        "connection",
+        "2.4.0",
+        "A container for client connection commands",
+        Exec::Container,
+        Split::None,
+    )
 };
 
 fn id(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
@@ -281,16 +367,21 @@ fn kill(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnRe
         }
     };
     let old_form = args.len() == 3;
-    fan_out(st, out, move |s: &mut ShardState| kill_matching(s, &filter), move |parts, out| {
-        let killed: usize = parts.into_iter().sum();
-        if !old_form {
-            out.int(killed as i64);
-        } else if killed == 0 {
-            out.error("ERR No such client");
-        } else {
-            out.ok();
-        }
-    })
+    fan_out(
+        st,
+        out,
+        move |s: &mut ShardState| kill_matching(s, &filter),
+        move |parts, out| {
+            let killed: usize = parts.into_iter().sum();
+            if !old_form {
+                out.int(killed as i64);
+            } else if killed == 0 {
+                out.error("ERR No such client");
+            } else {
+                out.ok();
+            }
+        },
+    )
 }
 
 fn no_evict(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {

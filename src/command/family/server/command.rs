@@ -39,14 +39,53 @@ pub const COMMAND: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the total number of Redis commands",
     subcommands: &[
         sub("command|count", 2, "2.8.13", "Get total number of Redis commands", "O(1)", count),
-        sub("command|docs", -2, "7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up", docs),
+        sub(
+            "command|docs",
+            -2,
+            "7.0.0",
+            "Get array of specific Redis command documentation",
+            "O(N) where N is the number of commands to look up",
+            docs,
+        ),
         sub("command|getkeys", -4, "2.8.13", "Extract keys given a full Redis command", ON_ARGS, getkeys),
-        sub("command|getkeysandflags", -4, "7.0.0", "Extract keys and access flags given a full Redis command", ON_ARGS, getkeysandflags),
+        sub(
+            "command|getkeysandflags",
+            -4,
+            "7.0.0",
+            "Extract keys and access flags given a full Redis command",
+            ON_ARGS,
+            getkeysandflags,
+        ),
         sub("command|help", 2, "5.0.0", "Show helpful text about the different subcommands", "O(1)", command_help),
-        sub("command|info", -2, "2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up", info),
-        sub("command|list", -2, "7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands", list),
+        sub(
+            "command|info",
+            -2,
+            "2.8.13",
+            "Get array of specific Redis command details, or all when no argument is given.",
+            "O(N) where N is the number of commands to look up",
+            info,
+        ),
+        sub(
+            "command|list",
+            -2,
+            "7.0.0",
+            "Get an array of Redis command names",
+            "O(N) where N is the total number of Redis commands",
+            list,
+        ),
     ],
-    ..spec("command", -1, LS, NONE, ACL, "server", "2.8.13", "Get array of Redis command details", Exec::Conn(command), Split::None)
+    ..spec(
+        "command",
+        -1,
+        LS,
+        NONE,
+        ACL,
+        "server",
+        "2.8.13",
+        "Get array of Redis command details",
+        Exec::Conn(command),
+        Split::None,
+    )
 };
 
 /// COMMAND [subcommand ...]: the bare form lists every command; a subcommand is resolved here

@@ -15,6 +15,7 @@ use crate::error;
 use crate::resp::Out;
 use crate::shard::ShardState;
 use crate::store::keyspace::NO_EXPIRE;
+use crate::store::types::{set::SetValue, zset::ZSetValue};
 use crate::store::{Entry, StrValue, Value};
 
 use super::fanout::{fan_out, help, on_shard, subcommand_syntax_error};
@@ -141,11 +142,8 @@ fn atoi(b: &[u8]) -> i64 {
 fn sleep_duration(b: &[u8]) -> std::time::Duration {
     let s = String::from_utf8_lossy(b);
     let t = s.trim_start();
-    let secs = (0..=t.len())
-        .rev()
-        .filter(|&i| t.is_char_boundary(i))
-        .find_map(|i| t[..i].parse::<f64>().ok())
-        .unwrap_or(0.0);
+    let secs =
+        (0..=t.len()).rev().filter(|&i| t.is_char_boundary(i)).find_map(|i| t[..i].parse::<f64>().ok()).unwrap_or(0.0);
     if secs.is_finite() && secs > 0.0 {
         std::time::Duration::from_secs_f64(secs.min(1e9))
     } else {
@@ -179,23 +177,76 @@ fn rdb_int_size(n: i64) -> Option<usize> {
     }
 }
 
-/// `serializedlength` of DEBUG OBJECT: the value's size in an RDB file. Strings longer than
-/// 20 bytes are counted uncompressed (Redis tries LZF on them when `rdbcompression` is on).
-fn serialized_len(v: &Value) -> usize {
-    match v {
-        Value::Str(s) => {
-            let mut tmp = [0u8; 24];
-            let bytes = s.as_bytes(&mut tmp);
-            if bytes.len() <= 11 {
-                if let Some(size) = crate::resp::parse::parse_i64_strict(bytes).and_then(rdb_int_size) {
-                    return size;
-                }
-            }
-            rdb_len_size(bytes.len()) + bytes.len()
+/// Size of one string in an RDB file: an int encoding when it is a small canonical integer,
+/// else length prefix plus bytes (Redis tries LZF on strings over 20 bytes when
+/// `rdbcompression` is on; that is not modelled).
+fn rdb_string_len(bytes: &[u8]) -> usize {
+    if bytes.len() <= 11 {
+        if let Some(size) = crate::resp::parse::parse_i64_strict(bytes).and_then(rdb_int_size) {
+            return size;
         }
-        // Aggregates: their RDB encodings arrive with persistence; until then report the
-        // in-memory payload size.
-        other => other.heap_size_bytes(),
+    }
+    rdb_len_size(bytes.len()) + bytes.len()
+}
+
+/// `serializedlength` of DEBUG OBJECT: the value's size in an RDB file. Exact for strings;
+/// aggregates are counted as a length prefix plus their elements as RDB strings (Redis saves
+/// small ones as one listpack blob, so its figure differs).
+fn serialized_len(v: &Value) -> usize {
+    let mut tmp = [0u8; 24];
+    match v {
+        Value::Str(s) => rdb_string_len(s.as_bytes(&mut tmp)),
+        Value::List(l) => rdb_len_size(l.len()) + l.iter().map(rdb_string_len).sum::<usize>(),
+        Value::Hash(h) => {
+            rdb_len_size(h.len()) + h.iter().map(|(f, v)| rdb_string_len(f) + rdb_string_len(v)).sum::<usize>()
+        }
+        Value::Set(s) => {
+            let mut n = 0;
+            let len = for_each_set_member(s, |m| n += rdb_string_len(m));
+            rdb_len_size(len) + n
+        }
+        Value::ZSet(z) => {
+            let mut n = 0;
+            let len = for_each_zset_member(z, |m, _| n += rdb_string_len(m) + 8);
+            rdb_len_size(len) + n
+        }
+    }
+}
+
+/// Calls `f` on every member of a set (integers as their decimal text); returns the count.
+fn for_each_set_member(s: &SetValue, mut f: impl FnMut(&[u8])) -> usize {
+    match s {
+        SetValue::Intset(v) => {
+            for n in v {
+                let mut tmp = [0u8; 24];
+                f(crate::resp::write::fmt_i64(&mut tmp, *n));
+            }
+            v.len()
+        }
+        SetValue::Table(t) => {
+            for m in t {
+                f(m.as_slice());
+            }
+            t.len()
+        }
+    }
+}
+
+/// Calls `f` on every (member, score) of a sorted set; returns the count.
+fn for_each_zset_member(z: &ZSetValue, mut f: impl FnMut(&[u8], f64)) -> usize {
+    match z {
+        ZSetValue::Listpack(v) => {
+            for (score, m) in v {
+                f(m.as_slice(), *score);
+            }
+            v.len()
+        }
+        ZSetValue::Skiplist(s) => {
+            for (m, score) in &s.scores {
+                f(m.as_slice(), *score);
+            }
+            s.scores.len()
+        }
     }
 }
 
@@ -203,7 +254,10 @@ fn serialized_len(v: &Value) -> usize {
 fn refcount(v: &Value, maxmemory_bytes: u64, policy: MaxmemoryPolicy) -> i64 {
     let lru_lfu = matches!(
         policy,
-        MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::AllkeysLfu
+        MaxmemoryPolicy::VolatileLru
+            | MaxmemoryPolicy::VolatileLfu
+            | MaxmemoryPolicy::AllkeysLru
+            | MaxmemoryPolicy::AllkeysLfu
     );
     match v {
         Value::Str(StrValue::Int(n)) if (0..10_000).contains(n) && (maxmemory_bytes == 0 || !lru_lfu) => {
@@ -257,6 +311,8 @@ fn rdb_type(v: &Value) -> u32 {
 }
 
 /// Redis's `xorObjectDigest` starting from `d`: type, value, and whether there is a TTL.
+/// Ordered types mix their elements in order; unordered ones XOR one digest per element so
+/// the result does not depend on iteration order.
 fn object_digest(d: &mut [u8; 20], e: &Entry) {
     mix_digest(d, &rdb_type(&e.value).to_be_bytes());
     match &e.value {
@@ -265,44 +321,27 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
             mix_digest(d, s.as_bytes(&mut tmp));
         }
         Value::List(l) => {
-            for item in &l.items {
+            for item in l.iter() {
                 mix_digest(d, item);
             }
         }
-        Value::Set(set) => match &**set {
-            crate::store::types::set::SetValue::Intset(v) => {
-                for n in v {
-                    xor_digest(d, n.to_string().as_bytes());
-                }
-            }
-            crate::store::types::set::SetValue::Table(t) => {
-                for m in t {
-                    xor_digest(d, m);
-                }
-            }
-        },
+        Value::Set(s) => {
+            for_each_set_member(s, |m| xor_digest(d, m));
+        }
         Value::ZSet(z) => {
-            let mut each = |member: &[u8], score: f64| {
+            for_each_zset_member(z, |m, score| {
                 let mut ele = [0u8; 20];
-                mix_digest(&mut ele, member);
+                mix_digest(&mut ele, m);
                 mix_digest(&mut ele, crate::resp::write::fmt_double_17g(score).as_bytes());
                 xor_digest(d, &ele);
-            };
-            match &**z {
-                crate::store::types::zset::ZSetValue::Listpack(v) => v.iter().for_each(|(sc, m)| each(m, *sc)),
-                crate::store::types::zset::ZSetValue::Skiplist(sk) => sk.scores.iter().for_each(|(m, sc)| each(m, *sc)),
-            }
+            });
         }
         Value::Hash(h) => {
-            let mut each = |f: &[u8], v: &[u8]| {
+            for (field, value) in h.iter() {
                 let mut ele = [0u8; 20];
-                mix_digest(&mut ele, f);
-                mix_digest(&mut ele, v);
+                mix_digest(&mut ele, field);
+                mix_digest(&mut ele, value);
                 xor_digest(d, &ele);
-            };
-            match &**h {
-                crate::store::types::hash::HashValue::Listpack(v) => v.iter().for_each(|(f, x)| each(f, x)),
-                crate::store::types::hash::HashValue::Table(t) => t.iter().for_each(|(f, x)| each(f, x)),
             }
         }
     }
@@ -411,6 +450,30 @@ mod tests {
         }
         assert_eq!(hex(&combine_digests(&parts)), "2f656327f737ec33c360149b58539884505647be");
         assert_eq!(hex(&combine_digests(&[])), "0000000000000000000000000000000000000000");
+    }
+
+    #[test]
+    fn aggregate_digests_match_redis() {
+        use crate::store::types::{hash::HashValue, list::ListValue};
+        use crate::store::CompactBytes;
+        let b = |v: &str| CompactBytes::new(v.as_bytes());
+        let digest = |v: Value| hex(&value_digest(&Entry::new(v)));
+        // From redis-server 7.0.15: ZADD z 1.5 a 2 b 0.1 c; RPUSH l a 1 bb; SADD s 1 2 x;
+        // HSET h f v g 12; then DEBUG DIGEST-VALUE of each.
+        let zset = vec![(0.1, b("c")), (1.5, b("a")), (2.0, b("b"))];
+        assert_eq!(
+            digest(Value::ZSet(Box::new(ZSetValue::Listpack(zset)))),
+            "2c385488a5eef8be43a6e3722a96af78cf880203"
+        );
+        let mut list = ListValue::new(-2);
+        for item in ["a", "1", "bb"] {
+            list.push_back(item.as_bytes());
+        }
+        assert_eq!(digest(Value::List(Box::new(list))), "3e69a7772f4a0e2ac5ae9eb9043fe68db8295ad3");
+        let set: hashbrown::HashSet<CompactBytes> = ["1", "2", "x"].into_iter().map(b).collect();
+        assert_eq!(digest(Value::Set(Box::new(SetValue::Table(set)))), "4c6eef6b7853d1b76391c849d71b0d35d3faf18f");
+        let hash = HashValue::Listpack(vec![(b("f"), b("v")), (b("g"), b("12"))]);
+        assert_eq!(digest(Value::Hash(Box::new(hash))), "8530acc75d5274eb0fc0da86f28ed5533274a6d4");
     }
 
     #[test]

@@ -167,7 +167,10 @@ fn hello_switches_protocol() {
     assert!(!f.st.clients[f.ci].resp3, "a failed HELLO changes nothing");
     assert_eq!(f.run(&["hello", "3", "auth", "default", "anything", "setname", "me"]), HELLO3);
     assert_eq!(f.run(&["client", "getname"]), "$2\r\nme\r\n");
-    assert_eq!(f.run(&["hello", "3", "auth", "bob", "x"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(
+        f.run(&["hello", "3", "auth", "bob", "x"]),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
 }
 
 #[test]
@@ -199,7 +202,10 @@ fn client_own_state() {
     let mut f = Fixture::new();
     assert_eq!(f.run(&["client", "id"]), ":1\r\n");
     assert_eq!(f.run(&["client", "getname"]), "$-1\r\n");
-    assert_eq!(f.run(&["client", "setname", "a b"]), "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+    assert_eq!(
+        f.run(&["client", "setname", "a b"]),
+        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
     assert_eq!(f.run(&["client", "setname", "ab"]), "+OK\r\n");
     assert_eq!(f.run(&["client", "getname"]), "$2\r\nab\r\n");
     assert_eq!(f.run(&["client", "setname", ""]), "+OK\r\n");
@@ -230,7 +236,9 @@ fn client_own_state() {
     );
     assert_eq!(f.run(&["client", "foo"]), "-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n");
     assert_eq!(f.run(&["client", "setname"]), "-ERR wrong number of arguments for 'client|setname' command\r\n");
-    assert!(f.run(&["client", "help"]).starts_with("*43\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"));
+    assert!(f
+        .run(&["client", "help"])
+        .starts_with("*43\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"));
 }
 
 #[test]
@@ -293,7 +301,8 @@ fn time_reply() {
 #[test]
 fn info_over_the_state() {
     let mut f = Fixture::new();
-    f.st.store.dbs[0].insert(b"k", crate::store::Entry::new(crate::store::Value::Str(crate::store::StrValue::from_bytes(b"v"))));
+    f.st.store.dbs[0]
+        .insert(b"k", crate::store::Entry::new(crate::store::Value::Str(crate::store::StrValue::from_bytes(b"v"))));
     f.st.store.dirty = 4;
     let ks = f.run(&["info", "keyspace"]);
     assert_eq!(ks, "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n");
@@ -362,8 +371,15 @@ fn command_info_shapes() {
     );
     assert_eq!(f.run(&["command", "info", "nosuch"]), "*1\r\n$-1\r\n");
     let client = f.run(&["command", "info", "client"]);
-    assert!(client.starts_with("*1\r\n*10\r\n$6\r\nclient\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*13\r\n"), "{client}");
-    assert!(f.run(&["command", "info", "client|list"]).contains("+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n"));
+    assert!(
+        client.starts_with(
+            "*1\r\n*10\r\n$6\r\nclient\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*13\r\n"
+        ),
+        "{client}"
+    );
+    assert!(f
+        .run(&["command", "info", "client|list"])
+        .contains("+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n"));
     assert_eq!(
         f.run(&["command", "docs", "echo", "nosuch"]),
         "*2\r\n$4\r\necho\r\n*8\r\n$7\r\nsummary\r\n$21\r\nEcho the given string\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
@@ -408,7 +424,10 @@ fn command_list_and_getkeys() {
     assert_eq!(f.run(&["command", "list", "filterby", "module", "x"]), "*0\r\n");
     assert_eq!(f.run(&["command", "list", "filterby", "foo", "x"]), "-ERR syntax error\r\n");
     assert_eq!(f.run(&["command", "list", "foo"]), "-ERR syntax error\r\n");
-    assert_eq!(f.run(&["command", "getkeys", "get"]), "-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+    assert_eq!(
+        f.run(&["command", "getkeys", "get"]),
+        "-ERR wrong number of arguments for 'command|getkeys' command\r\n"
+    );
     assert_eq!(f.run(&["command", "getkeys", "nosuch", "a"]), "-ERR Invalid command specified\r\n");
     assert_eq!(f.run(&["command", "getkeys", "ping", "a"]), "-ERR The command has no key arguments\r\n");
     assert_eq!(f.run(&["command", "getkeys", "client", "x"]), "-ERR Invalid command specified\r\n");
@@ -448,12 +467,16 @@ fn debug_subcommands() {
     let cfg = Config { enable_debug_command: EnableFlag::Yes, ..Config::default() };
     let mut f = Fixture::with(cfg);
     let put = |f: &mut Fixture, k: &[u8], v: &[u8]| {
-        f.st.store.dbs[0].insert(k, crate::store::Entry::new(crate::store::Value::Str(crate::store::StrValue::from_bytes(v))));
+        f.st.store.dbs[0]
+            .insert(k, crate::store::Entry::new(crate::store::Value::Str(crate::store::StrValue::from_bytes(v))));
     };
     put(&mut f, b"k", b"hello");
     put(&mut f, b"n", b"123");
     let obj = f.run(&["debug", "object", "k"]);
-    assert!(obj.starts_with("+Value at:0x") && obj.contains(" refcount:1 encoding:embstr serializedlength:6 lru:"), "{obj}");
+    assert!(
+        obj.starts_with("+Value at:0x") && obj.contains(" refcount:1 encoding:embstr serializedlength:6 lru:"),
+        "{obj}"
+    );
     assert!(f.run(&["debug", "object", "n"]).contains(" refcount:2147483647 encoding:int serializedlength:2 "));
     assert_eq!(f.run(&["debug", "object", "nokey"]), "-ERR no such key\r\n");
     assert_eq!(
@@ -472,7 +495,10 @@ fn debug_subcommands() {
     assert!(f.st.active_expire);
     assert_eq!(f.run(&["debug", "error", "FOO bar"]), "-FOO bar\r\n");
     assert_eq!(f.run(&["debug", "log", "hi"]), "+OK\r\n");
-    assert_eq!(f.run(&["debug", "jmap"]), "-ERR unknown subcommand or wrong number of arguments for 'jmap'. Try DEBUG HELP.\r\n");
+    assert_eq!(
+        f.run(&["debug", "jmap"]),
+        "-ERR unknown subcommand or wrong number of arguments for 'jmap'. Try DEBUG HELP.\r\n"
+    );
     assert!(f.run(&["debug", "help"]).starts_with("*20\r\n+DEBUG <subcommand>"));
 }
 
