@@ -17,6 +17,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(list::COMMANDS)
         .chain(set::COMMANDS)
         .chain(zset::COMMANDS)
+        .chain(transaction::COMMANDS)
 }
 
 static TABLE: LazyLock<HashMap<&'static [u8], &'static CommandSpec>> = LazyLock::new(|| {

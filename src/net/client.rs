@@ -30,6 +30,12 @@ pub struct Client {
     pub qbuf_bytes: usize,
     pub obuf_bytes: usize,
     pub kill: bool,
+    /// Commands queued since MULTI, or None outside a transaction.
+    pub multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command queued since MULTI was rejected: EXEC aborts (EXECABORT).
+    pub multi_error: bool,
+    /// Keys this client WATCHes: (owner shard, db, key).
+    pub watched: Vec<(usize, usize, Vec<u8>)>,
 }
 
 impl Client {
@@ -57,6 +63,9 @@ impl Client {
             qbuf_bytes: 0,
             obuf_bytes: 0,
             kill: false,
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
         }
     }
 
@@ -73,11 +82,14 @@ impl Client {
         if self.no_evict {
             flags.push('e');
         }
+        if self.multi.is_some() {
+            flags.push('x');
+        }
         if flags.is_empty() {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -87,6 +99,7 @@ impl Client {
             now.duration_since(self.last_interaction).as_secs(),
             flags,
             self.db,
+            self.multi.as_ref().map_or(-1, |m| m.len() as i64),
             self.qbuf_bytes,
             0,
             self.obuf_bytes,

@@ -314,6 +314,7 @@ impl Loop {
             return;
         }
         let c = self.conns.remove(ci);
+        crate::shard::txn::discard_state(&mut self.st, ci);
         self.st.clients.try_remove(ci);
         // SAFETY: no SQE references this fd any more.
         unsafe {

@@ -33,65 +33,84 @@ pub fn multi_shard(
     shards: SmallVec<[usize; 4]>,
 ) -> LocalBoxFuture<'static, Vec<u8>> {
     st.stats.cross_shard_txs += 1;
-    let h = st.handle.clone();
-    let nshards = st.nshards;
-    match spec.split {
-        Split::SumInts | Split::Mget => {
-            let kind = spec.split;
-            async move {
-                // Keys per shard, remembering each key's position for MGET.
-                let mut parts: Vec<(usize, Vec<usize>)> = shards.iter().map(|&s| (s, Vec::new())).collect();
-                for (i, k) in args.iter().enumerate().skip(1) {
-                    let s = owner_shard(key_slot(k), nshards);
-                    if let Some(p) = parts.iter_mut().find(|p| p.0 == s) {
-                        p.1.push(i);
-                    }
-                }
-                let futs: Vec<_> = parts
-                    .iter()
-                    .map(|(s, idx)| {
-                        let mut sub: Owned = Vec::with_capacity(idx.len() + 1);
-                        sub.push(args[0].clone());
-                        sub.extend(idx.iter().map(|&i| args[i].clone()));
-                        h.call(*s, None, move |st: &mut ShardState| {
-                            let argv: Vec<&[u8]> = sub.iter().map(|a| a.as_slice()).collect();
-                            let mut buf = Vec::new();
-                            run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
-                            buf
-                        })
-                    })
-                    .collect();
-                let replies = futures::future::join_all(futs).await;
-                if let Some(err) = replies.iter().find(|r| r.first() == Some(&b'-')) {
-                    return err.clone();
-                }
-                let mut buf = Vec::new();
-                let mut out = Out::new(&mut buf, resp3);
-                if kind == Split::SumInts {
-                    let total: i64 = replies.iter().map(|r| parse_int_reply(r)).sum();
-                    out.int(total);
-                } else {
-                    let mut slots: Vec<&[u8]> = vec![&[]; args.len() - 1];
-                    for ((_, idx), r) in parts.iter().zip(&replies) {
-                        for (&i, elem) in idx.iter().zip(split_array_reply(r)) {
-                            slots[i - 1] = elem;
-                        }
-                    }
-                    out.array(slots.len());
-                    for e in slots {
-                        out.raw(e);
-                    }
-                }
-                buf
-            }
-            .boxed_local()
-        }
-        Split::Atomic | Split::None => {
-            let cfg = st.cfg.clone();
-            let databases = st.store.dbs.len();
-            async move { atomic(h, spec, args, db, resp3, shards, cfg, databases, nshards).await }.boxed_local()
+    // Only the atomic path runs a command off its shard and needs the settings with it.
+    let cfg = matches!(spec.split, Split::Atomic | Split::None).then(|| st.cfg.clone());
+    let fut = run_multi_shard(st.handle.clone(), spec, args, db, resp3, shards, cfg, st.store.dbs.len(), st.nshards);
+    fut.boxed_local()
+}
+
+/// Runs a data command whose keys live on several shards; resolves to its reply bytes.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_multi_shard(
+    h: std::rc::Rc<super::handle::Handle>,
+    spec: &'static CommandSpec,
+    args: Owned,
+    db: usize,
+    resp3: bool,
+    shards: SmallVec<[usize; 4]>,
+    cfg: Option<crate::config::Config>,
+    databases: usize,
+    nshards: usize,
+) -> Vec<u8> {
+    match (spec.split, cfg) {
+        (Split::SumInts | Split::Mget, _) => split(h, spec.split, args, db, resp3, shards, nshards).await,
+        (_, cfg) => atomic(h, spec, args, db, resp3, shards, cfg.unwrap_or_default(), databases, nshards).await,
+    }
+}
+
+async fn split(
+    h: std::rc::Rc<super::handle::Handle>,
+    kind: Split,
+    args: Owned,
+    db: usize,
+    resp3: bool,
+    shards: SmallVec<[usize; 4]>,
+    nshards: usize,
+) -> Vec<u8> {
+    // Keys per shard, remembering each key's position for MGET.
+    let mut parts: Vec<(usize, Vec<usize>)> = shards.iter().map(|&s| (s, Vec::new())).collect();
+    for (i, k) in args.iter().enumerate().skip(1) {
+        let s = owner_shard(key_slot(k), nshards);
+        if let Some(p) = parts.iter_mut().find(|p| p.0 == s) {
+            p.1.push(i);
         }
     }
+    let futs: Vec<_> = parts
+        .iter()
+        .map(|(s, idx)| {
+            let mut sub: Owned = Vec::with_capacity(idx.len() + 1);
+            sub.push(args[0].clone());
+            sub.extend(idx.iter().map(|&i| args[i].clone()));
+            h.call(*s, None, move |st: &mut ShardState| {
+                let argv: Vec<&[u8]> = sub.iter().map(|a| a.as_slice()).collect();
+                let mut buf = Vec::new();
+                run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
+                buf
+            })
+        })
+        .collect();
+    let replies = futures::future::join_all(futs).await;
+    if let Some(err) = replies.iter().find(|r| r.first() == Some(&b'-')) {
+        return err.clone();
+    }
+    let mut buf = Vec::new();
+    let mut out = Out::new(&mut buf, resp3);
+    if kind == Split::SumInts {
+        let total: i64 = replies.iter().map(|r| parse_int_reply(r)).sum();
+        out.int(total);
+    } else {
+        let mut slots: Vec<&[u8]> = vec![&[]; args.len() - 1];
+        for ((_, idx), r) in parts.iter().zip(&replies) {
+            for (&i, elem) in idx.iter().zip(split_array_reply(r)) {
+                slots[i - 1] = elem;
+            }
+        }
+        out.array(slots.len());
+        for e in slots {
+            out.raw(e);
+        }
+    }
+    buf
 }
 
 /// The integer of a `:N` reply we produced ourselves.
@@ -142,8 +161,7 @@ async fn atomic(
     let tx = h.new_tx_id();
     for &s in &shards {
         h.call(s, Some(tx), move |st: &mut ShardState| {
-            debug_assert!(st.frozen_by.is_none() || st.frozen_by == Some(tx));
-            st.frozen_by = Some(tx);
+            st.freeze(tx);
         })
         .await;
     }
@@ -202,6 +220,9 @@ async fn atomic(
                     .collect();
                 h.call(s, Some(tx), move |st: &mut ShardState| {
                     for (dbi, k, e) in state {
+                        if !st.watches.is_empty() {
+                            st.touch_watched(dbi, &k);
+                        }
                         match e {
                             Some(e) => {
                                 st.store.dbs[dbi].insert(&k, e);
@@ -221,8 +242,7 @@ async fn atomic(
         .iter()
         .map(|&s| {
             h.call(s, Some(tx), move |st: &mut ShardState| {
-                debug_assert_eq!(st.frozen_by, Some(tx), "released by a transaction that did not hold it");
-                st.frozen_by = None;
+                st.release(tx);
             })
         })
         .collect();

@@ -36,13 +36,20 @@ pub fn encode_command(args: &[&[u8]], raw: &mut Vec<u8>) {
 
 pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &mut Out) -> Dispatch {
     st.stats.total_commands_processed += 1;
+    let in_multi = st.clients.get(ci).is_some_and(|c| c.multi.is_some());
     let spec = match table::resolve(args) {
         Ok(s) => s,
         Err(e) => {
+            if in_multi {
+                st.clients[ci].multi_error = true;
+            }
             out.error(&e);
             return Dispatch::Replied;
         }
     };
+    if in_multi && !spec.has(flag::NO_MULTI) && !super::txn::runs_inside_multi(spec) {
+        return super::txn::queue(st, ci, spec, args, out);
+    }
     let Some(client) = st.clients.get_mut(ci) else {
         out.error("ERR client gone");
         return Dispatch::Replied;
@@ -146,7 +153,7 @@ fn route_data(
             Dispatch::Replied
         }
         Placement::Shard(s) if s == st.id => {
-            f(&mut st.data_ctx(db), args, out);
+            run_tracked(st, spec, f, db, args, out);
             Dispatch::Replied
         }
         Placement::Shard(dest) => {
@@ -194,7 +201,7 @@ pub fn run_forwarded(st: &mut ShardState, batch: ForwardBatch) -> ForwardReply {
 pub fn run_data_here(st: &mut ShardState, db: usize, argv: &[&[u8]], out: &mut Out) {
     match table::resolve(argv) {
         Ok(spec) => match spec.exec {
-            Exec::Data(f) => f(&mut st.data_ctx(db), argv, out),
+            Exec::Data(f) => run_tracked(st, spec, f, db, argv, out),
             _ => out.error("ERR internal: forwarded a non-data command"),
         },
         Err(e) => out.error(&e),
@@ -203,4 +210,29 @@ pub fn run_data_here(st: &mut ShardState, db: usize, argv: &[&[u8]], out: &mut O
 
 pub fn split_of(spec: &CommandSpec) -> Split {
     spec.split
+}
+
+/// Runs a data command on this shard's store and, when it changed something and some client
+/// WATCHes keys here, marks the watchers of its keys (Redis's `signalModifiedKey`).
+pub fn run_tracked(
+    st: &mut ShardState,
+    spec: &CommandSpec,
+    f: crate::command::spec::DataFn,
+    db: usize,
+    args: &[&[u8]],
+    out: &mut Out,
+) {
+    let before = st.store.dirty;
+    f(&mut st.data_ctx(db), args, out);
+    if st.store.dirty != before && !st.watches.is_empty() {
+        let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+        spec.key_indexes_of(args, &mut idx);
+        for i in idx {
+            st.touch_watched(db, args[i]);
+        }
+        // COPY ... DB n and MOVE write to another db too.
+        if spec.name == "move" || spec.name == "copy" {
+            st.touch_all_watched(None);
+        }
+    }
 }

@@ -32,6 +32,13 @@ pub struct Handle {
     waiting: RefCell<slab::Slab<oneshot::Sender<Box<dyn Any + Send>>>>,
     pub completions: RefCell<Vec<Completion>>,
     next_tx: Cell<u64>,
+    /// The transaction whose future is being polled (see `WithTx`): calls made while it is
+    /// set belong to it, so work nested in EXEC (FLUSHALL, a fan-out) runs on the shards EXEC
+    /// holds frozen instead of waiting for them forever.
+    ambient_tx: Cell<Option<u64>>,
+    /// A future handed from a call closure to the future that made the call, on one shard
+    /// (futures are not `Send`, closures must be).
+    pub stash: RefCell<Option<futures::future::LocalBoxFuture<'static, Vec<u8>>>>,
 }
 
 impl Handle {
@@ -44,11 +51,16 @@ impl Handle {
             waiting: RefCell::new(slab::Slab::new()),
             completions: RefCell::new(Vec::new()),
             next_tx: Cell::new(1),
+            ambient_tx: Cell::new(None),
+            stash: RefCell::new(None),
         })
     }
 
     /// A transaction id unique across the node.
     pub fn new_tx_id(&self) -> u64 {
+        if let Some(tx) = self.ambient_tx.get() {
+            return tx;
+        }
         let n = self.next_tx.get();
         self.next_tx.set(n + 1);
         (n << 8) | self.shard_id as u64
@@ -115,6 +127,7 @@ impl Handle {
         let (s, r) = oneshot::channel();
         let token = self.waiting.borrow_mut().insert(s) as u64;
         let f: super::mesh::CallFn = Box::new(move |st| Box::new(f(st)) as Box<dyn Any + Send>);
+        let tx = tx.or(self.ambient_tx.get());
         self.send(dest, MeshMsg::Call { f, origin: self.shard_id, token, tx });
         async move {
             match r.await {
@@ -140,5 +153,22 @@ impl Handle {
 
     pub fn complete(&self, c: Completion) {
         self.completions.borrow_mut().push(c);
+    }
+}
+
+/// Runs a future with `tx` as the ambient transaction of its shard's handle while it is polled.
+pub struct WithTx<F> {
+    pub handle: std::rc::Rc<Handle>,
+    pub tx: u64,
+    pub inner: std::pin::Pin<Box<F>>,
+}
+
+impl<F: std::future::Future> std::future::Future for WithTx<F> {
+    type Output = F::Output;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let prev = self.handle.ambient_tx.replace(Some(self.tx));
+        let r = self.inner.as_mut().poll(cx);
+        self.handle.ambient_tx.set(prev);
+        r
     }
 }

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod handle;
 pub mod mesh;
 pub mod runtime;
+pub mod txn;
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
@@ -62,8 +63,14 @@ pub struct ShardState {
     pub cluster: Arc<ClusterView>,
     /// Clients whose connections this shard holds, indexed like the connections.
     pub clients: slab::Slab<Client>,
-    /// The cross-shard transaction holding this shard frozen, if any.
+    /// The cross-shard transaction holding this shard frozen, if any, and how many nested
+    /// steps of it hold the freeze (EXEC running FLUSHALL holds it twice).
     pub frozen_by: Option<u64>,
+    pub freeze_depth: u32,
+    /// WATCHed keys of this shard: (db, key) -> (client id, whether the key was live then).
+    pub watches: std::collections::HashMap<(usize, Vec<u8>), Vec<(u64, bool)>>,
+    /// Clients whose watched keys on this shard were modified since they watched them.
+    pub watch_dirty: std::collections::HashSet<u64>,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: bool,
     /// Client ids to disconnect (CLIENT KILL), picked up by the network loop.
@@ -73,6 +80,36 @@ pub struct ShardState {
 }
 
 impl ShardState {
+    /// Freezes this shard for transaction `tx` (or nests inside its existing freeze).
+    pub fn freeze(&mut self, tx: u64) {
+        assert!(self.frozen_by.is_none() || self.frozen_by == Some(tx), "a shard is frozen by one transaction at a time");
+        self.frozen_by = Some(tx);
+        self.freeze_depth += 1;
+    }
+    /// Releases one hold of `tx` on this shard.
+    pub fn release(&mut self, tx: u64) {
+        assert_eq!(self.frozen_by, Some(tx), "released by a transaction that does not hold it");
+        self.freeze_depth -= 1;
+        if self.freeze_depth == 0 {
+            self.frozen_by = None;
+        }
+    }
+    /// Marks clients watching `key` in `db` as dirty (their EXEC will fail).
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if let Some(ws) = self.watches.get(&(db, key.to_vec())) {
+            for &(id, _) in ws {
+                self.watch_dirty.insert(id);
+            }
+        }
+    }
+    /// Marks every client watching a key of `db` (or of any db) as dirty: FLUSHDB, SWAPDB.
+    pub fn touch_all_watched(&mut self, db: Option<usize>) {
+        for ((d, _), ws) in self.watches.iter() {
+            if db.is_none_or(|x| x == *d) {
+                self.watch_dirty.extend(ws.iter().map(|w| w.0));
+            }
+        }
+    }
     /// Wall-clock now in unix ms, as Redis's `mstime()`.
     pub fn now_ms(&self) -> u64 {
         unix_ms()

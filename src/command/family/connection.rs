@@ -79,6 +79,7 @@ fn quit(_st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> Con
 /// RESET: back to a fresh connection's state (Redis's `clearClientConnectionState`); the
 /// library name and version stay, they describe the client behind the connection.
 fn reset(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
+    crate::shard::txn::discard_state(st, ci);
     let authenticated = st.cfg.requirepass.is_empty();
     let c = &mut st.clients[ci];
     c.db = 0;

@@ -8,4 +8,5 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod transaction;
 pub mod zset;

@@ -91,7 +91,6 @@ impl ListValue {
     }
 
     fn fits(&self, node: &Node, v: &[u8]) -> bool {
-        assert!(v.len() <= MAX_ELEMENT_BYTES, "list element over MAX_ELEMENT_BYTES");
         self.node_allows(node.bytes() + framed_len(v.len()), node.count() + 1)
     }
 
@@ -103,6 +102,7 @@ impl ListValue {
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
+        assert!(v.len() <= MAX_ELEMENT_BYTES, "list element over MAX_ELEMENT_BYTES");
         let fits = self.items.0.back().is_some_and(|n| self.fits(n, v));
         let nodes = &mut self.items.0;
         match nodes.back_mut() {
@@ -122,6 +122,7 @@ impl ListValue {
     }
 
     pub fn push_front(&mut self, v: &[u8]) {
+        assert!(v.len() <= MAX_ELEMENT_BYTES, "list element over MAX_ELEMENT_BYTES");
         let fits = self.items.0.front().is_some_and(|n| self.fits(n, v));
         let nodes = &mut self.items.0;
         match nodes.front_mut() {

@@ -199,8 +199,7 @@ where
     let tx = h.new_tx_id();
     for s in 0..h.nshards {
         h.call(s, Some(tx), move |st: &mut ShardState| {
-            debug_assert!(st.frozen_by.is_none() || st.frozen_by == Some(tx));
-            st.frozen_by = Some(tx);
+            st.freeze(tx);
         })
         .await;
     }
@@ -209,8 +208,7 @@ where
             let f = f.clone();
             h.call(s, Some(tx), move |st: &mut ShardState| {
                 let r = f(st);
-                debug_assert_eq!(st.frozen_by, Some(tx), "released by a step that did not hold it");
-                st.frozen_by = None;
+                st.release(tx);
                 r
             })
         })
@@ -248,13 +246,18 @@ fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) 
         return ConnResult::Done;
     }
     if st.nshards == 1 {
+        st.touch_all_watched(db);
         flush_shard(&mut st.store, db);
         out.ok();
         return ConnResult::Done;
     }
     let h = st.handle.clone();
     reply_later(out.resp3, async move {
-        on_all_shards_atomically(h, move |s: &mut ShardState| flush_shard(&mut s.store, db)).await;
+        on_all_shards_atomically(h, move |s: &mut ShardState| {
+            s.touch_all_watched(db);
+            flush_shard(&mut s.store, db)
+        })
+        .await;
         Box::new(|o: &mut Out| o.ok()) as Reply
     })
 }
@@ -307,13 +310,20 @@ pub fn swapdb(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) ->
     // One change, even when a == b (Redis's dirty++ after a successful swap).
     st.store.dirty += 1;
     if st.nshards == 1 || a == b {
+        st.touch_all_watched(Some(a));
+        st.touch_all_watched(Some(b));
         swapdb_shard(&mut st.store, a, b);
         out.ok();
         return ConnResult::Done;
     }
     let h = st.handle.clone();
     reply_later(out.resp3, async move {
-        on_all_shards_atomically(h, move |s: &mut ShardState| swapdb_shard(&mut s.store, a, b)).await;
+        on_all_shards_atomically(h, move |s: &mut ShardState| {
+            s.touch_all_watched(Some(a));
+            s.touch_all_watched(Some(b));
+            swapdb_shard(&mut s.store, a, b)
+        })
+        .await;
         Box::new(|o: &mut Out| o.ok()) as Reply
     })
 }

@@ -13,7 +13,7 @@ use super::{
 use crate::command::args::parse_i64;
 use crate::error;
 use crate::resp::Out;
-use crate::store::types::zset::{AddFlags, RangeSpec, ZSetValue};
+use crate::store::types::zset::{AddFlags, RangeSpec, SortedSet, ZSetValue};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum RangeType {
@@ -142,13 +142,16 @@ fn zrange_generic(
         Some(z) => run_query(z, &query, rev, offset, limit).into_iter().map(|(m, s)| (m.to_vec(), s)).collect(),
         None => Vec::new(),
     };
-    store_result(ctx, args[1], &owned, out);
+    // A rank query knows its length up front; score and lex queries do not.
+    let known_len = matches!(query, Query::Rank(..)).then_some(owned.len());
+    store_result(ctx, args[1], &owned, known_len, out);
 }
 
-/// Redis's `zrangeResultFinalizeStore`: the entries go into a new set in emission order, as
-/// `zsetAdd` would add them (so the encoding converts exactly where Redis converts); an empty
-/// result deletes the destination.
-fn store_result(ctx: &mut DataCtx, dst: &[u8], items: &[(Vec<u8>, f64)], out: &mut Out) {
+/// Redis's `zrangeResultBeginStore` and `zrangeResultFinalizeStore`: the destination starts as
+/// a skiplist when the known result length exceeds the listpack limit, else as a listpack; the
+/// entries go in in emission order as `zsetAdd` adds them (so a listpack converts where Redis
+/// converts, and turns `-0` into `0` until then); an empty result deletes the destination.
+fn store_result(ctx: &mut DataCtx, dst: &[u8], items: &[(Vec<u8>, f64)], known_len: Option<usize>, out: &mut Out) {
     if items.is_empty() {
         out.int(0);
         if ctx.db().remove(dst).is_some() {
@@ -157,7 +160,10 @@ fn store_result(ctx: &mut DataCtx, dst: &[u8], items: &[(Vec<u8>, f64)], out: &m
         return;
     }
     let lim = limits(ctx);
-    let mut z = ZSetValue::Listpack(Vec::new());
+    let mut z = match known_len {
+        Some(n) if n > lim.max_entries => ZSetValue::Skiplist(SortedSet::new()),
+        _ => ZSetValue::Listpack(Vec::new()),
+    };
     for (m, s) in items {
         z.add(*s, m, AddFlags::default(), lim);
     }

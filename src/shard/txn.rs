@@ -1,0 +1,422 @@
+//! MULTI/EXEC/WATCH: queueing, watch registration and the EXEC engine.
+//!
+//! Queued commands are checked when queued (unknown command, arity, cluster placement) as
+//! Redis does; any rejection makes EXEC answer EXECABORT. WATCH registers a key on the shard
+//! that owns it; writes there mark the watchers (`exec::run_tracked`), and EXEC checks the
+//! marks and keys that expired since they were watched.
+//!
+//! EXEC runs the queued commands atomically:
+//! - all on one shard with data commands only: one call on that shard, which runs them back
+//!   to back (a shard runs one thing at a time);
+//! - otherwise the shards involved (all of them when a connection command is queued, since
+//!   FLUSHALL or DBSIZE may touch every shard) are frozen in shard-id order, the commands run
+//!   one by one under the transaction, and the shards are released. Work a queued command
+//!   fans out itself runs under the same transaction (`handle::WithTx`).
+
+use std::collections::BTreeSet;
+
+use futures::FutureExt;
+use smallvec::SmallVec;
+
+use crate::command::spec::{flag, CommandSpec, ConnResult, Exec};
+use crate::command::table;
+use crate::resp::Out;
+
+use super::exec::{place, run_data_here, Dispatch, Placement};
+use super::handle::WithTx;
+use super::ShardState;
+
+/// Commands that act at once inside MULTI instead of being queued (as Redis's processCommand).
+pub fn runs_inside_multi(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+pub fn queue(st: &mut ShardState, ci: usize, spec: &'static CommandSpec, args: &[&[u8]], out: &mut Out) -> Dispatch {
+    let reject = |st: &mut ShardState, out: &mut Out, msg: &str| {
+        st.clients[ci].multi_error = true;
+        out.error(msg);
+        Dispatch::Replied
+    };
+    if spec.has(flag::NO_MULTI) {
+        return reject(st, out, "ERR Command not allowed inside a transaction");
+    }
+    if st.cluster.enabled {
+        if let Exec::Data(_) = spec.exec {
+            if let Placement::Error(e) = place(st, spec, args, false) {
+                return reject(st, out, &e);
+            }
+            // Every key of the transaction must live in one slot (Redis's getNodeByQuery).
+            let mut slots = BTreeSet::new();
+            collect_slots(spec, args, &mut slots);
+            for q in st.clients[ci].multi.iter().flatten() {
+                let argv: Vec<&[u8]> = q.iter().map(|a| a.as_slice()).collect();
+                if let Ok(s) = table::resolve(&argv) {
+                    collect_slots(s, &argv, &mut slots);
+                }
+            }
+            if slots.len() > 1 {
+                return reject(st, out, crate::error::CROSSSLOT);
+            }
+        }
+    }
+    if let Some(q) = st.clients[ci].multi.as_mut() {
+        q.push(args.iter().map(|a| a.to_vec()).collect());
+    }
+    out.simple("QUEUED");
+    Dispatch::Replied
+}
+
+fn collect_slots(spec: &CommandSpec, args: &[&[u8]], slots: &mut BTreeSet<u16>) {
+    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+    spec.key_indexes_of(args, &mut idx);
+    slots.extend(idx.into_iter().map(|i| crate::cluster::slot::key_slot(args[i])));
+}
+
+/// Registers a WATCH of `key` (db) by client `id` on this, the owning, shard.
+pub fn watch_here(st: &mut ShardState, id: u64, db: usize, key: Vec<u8>) {
+    let now = st.now_ms();
+    let live = st.store.dbs.get(db).and_then(|d| d.peek(&key)).is_some_and(|e| !e.is_expired(now));
+    let ws = st.watches.entry((db, key)).or_default();
+    if !ws.iter().any(|w| w.0 == id) {
+        ws.push((id, live));
+    }
+}
+
+/// Drops client `id`'s watches of `keys` on this shard; returns whether any was broken:
+/// the key was written since, or it was live when watched and has expired or vanished.
+pub fn unwatch_here(st: &mut ShardState, id: u64, keys: &[(usize, Vec<u8>)]) -> bool {
+    let mut dirty = st.watch_dirty.remove(&id);
+    let now = st.now_ms();
+    for (db, key) in keys {
+        let k = (*db, key.clone());
+        let Some(ws) = st.watches.get_mut(&k) else { continue };
+        if let Some(pos) = ws.iter().position(|w| w.0 == id) {
+            let (_, live) = ws.swap_remove(pos);
+            if live {
+                let gone = st.store.dbs.get(*db).and_then(|d| d.peek(key)).is_none_or(|e| e.is_expired(now));
+                dirty |= gone;
+            }
+        }
+        if ws.is_empty() {
+            st.watches.remove(&k);
+        }
+    }
+    dirty
+}
+
+/// Groups a client's watched keys by owner shard.
+fn by_shard(watched: &[(usize, usize, Vec<u8>)]) -> Vec<(usize, Vec<(usize, Vec<u8>)>)> {
+    let mut out: Vec<(usize, Vec<(usize, Vec<u8>)>)> = Vec::new();
+    for (s, db, k) in watched {
+        match out.iter_mut().find(|(x, _)| x == s) {
+            Some((_, v)) => v.push((*db, k.clone())),
+            None => out.push((*s, vec![(*db, k.clone())])),
+        }
+    }
+    out
+}
+
+/// Forgets every watch of client `ci` without waiting (UNWATCH, DISCARD, RESET, disconnect).
+pub fn unwatch_all(st: &mut ShardState, ci: usize) {
+    let Some(c) = st.clients.get_mut(ci) else { return };
+    let id = c.id;
+    let watched = std::mem::take(&mut c.watched);
+    for (s, keys) in by_shard(&watched) {
+        if s == st.id {
+            unwatch_here(st, id, &keys);
+        } else {
+            // The answer is not needed; the call is sent when queued.
+            drop(st.handle.call(s, None, move |st: &mut ShardState| unwatch_here(st, id, &keys)));
+        }
+    }
+}
+
+/// Leaves MULTI state and drops watches (DISCARD, RESET, disconnect).
+pub fn discard_state(st: &mut ShardState, ci: usize) {
+    if let Some(c) = st.clients.get_mut(ci) {
+        c.multi = None;
+        c.multi_error = false;
+    }
+    unwatch_all(st, ci);
+}
+
+pub fn multi(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
+    let c = &mut st.clients[ci];
+    if c.multi.is_some() {
+        out.error("ERR MULTI calls can not be nested");
+    } else {
+        c.multi = Some(Vec::new());
+        c.multi_error = false;
+        out.ok();
+    }
+    ConnResult::Done
+}
+
+pub fn discard(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if st.clients[ci].multi.is_none() {
+        out.error("ERR DISCARD without MULTI");
+    } else {
+        discard_state(st, ci);
+        out.ok();
+    }
+    ConnResult::Done
+}
+
+pub fn unwatch(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
+    unwatch_all(st, ci);
+    out.ok();
+    ConnResult::Done
+}
+
+pub fn watch(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if st.clients[ci].multi.is_some() {
+        out.error("ERR WATCH inside MULTI is not allowed");
+        return ConnResult::Done;
+    }
+    if st.cluster.enabled {
+        if let Some(spec) = table::lookup(b"watch") {
+            if let Placement::Error(e) = place(st, spec, args, false) {
+                out.error(&e);
+                return ConnResult::Done;
+            }
+        }
+    }
+    let (id, db) = (st.clients[ci].id, st.clients[ci].db);
+    let mut remote = Vec::new();
+    for k in &args[1..] {
+        let s = crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(k), st.nshards);
+        let c = &mut st.clients[ci];
+        if c.watched.iter().any(|(ws, wdb, wk)| *ws == s && *wdb == db && wk.as_slice() == *k) {
+            continue;
+        }
+        c.watched.push((s, db, k.to_vec()));
+        if s == st.id {
+            watch_here(st, id, db, k.to_vec());
+        } else {
+            let key = k.to_vec();
+            remote.push(st.handle.call(s, None, move |st: &mut ShardState| watch_here(st, id, db, key)));
+        }
+    }
+    if remote.is_empty() {
+        out.ok();
+        return ConnResult::Done;
+    }
+    // Reply once every owner has registered the watch, so a write that follows the reply is
+    // seen by it.
+    ConnResult::Later(
+        async move {
+            futures::future::join_all(remote).await;
+            b"+OK\r\n".to_vec()
+        }
+        .boxed_local(),
+    )
+}
+
+pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
+    let c = &mut st.clients[ci];
+    let Some(cmds) = c.multi.take() else {
+        out.error("ERR EXEC without MULTI");
+        return ConnResult::Done;
+    };
+    let aborted = std::mem::take(&mut c.multi_error);
+    let (id, resp3, db) = (c.id, c.resp3, c.db);
+    let watched = std::mem::take(&mut c.watched);
+    if aborted {
+        c.watched = watched;
+        unwatch_all(st, ci);
+        out.error("EXECABORT Transaction discarded because of previous errors.");
+        return ConnResult::Done;
+    }
+    // Which shards the transaction touches.
+    let mut shards: BTreeSet<usize> = watched.iter().map(|w| w.0).collect();
+    let mut any_conn = false;
+    for cmd in &cmds {
+        let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+        let Ok(spec) = table::resolve(&argv) else { continue };
+        match spec.exec {
+            Exec::Data(_) => match place(st, spec, &argv, false) {
+                Placement::Shard(s) => {
+                    shards.insert(s);
+                }
+                Placement::Shards(v) => shards.extend(v),
+                Placement::Error(_) => {}
+            },
+            _ => any_conn = true,
+        }
+    }
+    let watches = by_shard(&watched);
+    if !any_conn && shards.len() <= 1 {
+        let s = shards.first().copied().unwrap_or(st.id);
+        let run = move |st: &mut ShardState| -> Option<Vec<Vec<u8>>> {
+            let keys = watches.into_iter().flat_map(|(_, k)| k).collect::<Vec<_>>();
+            if unwatch_here(st, id, &keys) {
+                return None;
+            }
+            Some(
+                cmds.iter()
+                    .map(|cmd| {
+                        let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                        let mut buf = Vec::new();
+                        run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
+                        buf
+                    })
+                    .collect(),
+            )
+        };
+        if s == st.id {
+            write_exec_reply(out, run(st));
+            return ConnResult::Done;
+        }
+        let fut = st.handle.call(s, None, run);
+        return ConnResult::Later(
+            async move {
+                let mut buf = Vec::new();
+                write_exec_reply(&mut Out::new(&mut buf, resp3), fut.await);
+                buf
+            }
+            .boxed_local(),
+        );
+    }
+    if any_conn {
+        shards = (0..st.nshards).collect();
+    }
+    let h = st.handle.clone();
+    let tx = h.new_tx_id();
+    let me = st.id;
+    let cfg = st.cfg.clone();
+    let databases = st.store.dbs.len();
+    let nshards = st.nshards;
+    let body = async move {
+        for &s in &shards {
+            h.call(s, Some(tx), move |st: &mut ShardState| st.freeze(tx)).await;
+        }
+        let checks: Vec<_> = watches
+            .into_iter()
+            .map(|(s, keys)| h.call(s, Some(tx), move |st: &mut ShardState| unwatch_here(st, id, &keys)))
+            .collect();
+        let broken = futures::future::join_all(checks).await.into_iter().any(|b| b);
+        let mut replies = None;
+        if !broken {
+            let mut all = Vec::with_capacity(cmds.len());
+            let mut db = db;
+            for cmd in cmds {
+                let (reply, new_db) = run_queued(&h, me, ci, db, resp3, cmd, &cfg, databases, nshards).await;
+                db = new_db;
+                all.push(reply);
+            }
+            replies = Some(all);
+        }
+        for &s in &shards {
+            h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)).await;
+        }
+        let mut buf = Vec::new();
+        write_exec_reply(&mut Out::new(&mut buf, resp3), replies);
+        buf
+    };
+    let handle = st.handle.clone();
+    ConnResult::Later(WithTx { handle, tx, inner: Box::pin(body) }.boxed_local())
+}
+
+fn write_exec_reply(out: &mut Out, replies: Option<Vec<Vec<u8>>>) {
+    match replies {
+        None => out.null_array(),
+        Some(rs) => {
+            out.array(rs.len());
+            for r in rs {
+                out.raw(&r);
+            }
+        }
+    }
+}
+
+/// Runs one queued command inside a frozen transaction; returns its reply and the client's
+/// db afterwards (SELECT may change it).
+#[allow(clippy::too_many_arguments)]
+async fn run_queued(
+    h: &std::rc::Rc<super::handle::Handle>,
+    me: usize,
+    ci: usize,
+    db: usize,
+    resp3: bool,
+    cmd: Vec<Vec<u8>>,
+    cfg: &crate::config::Config,
+    databases: usize,
+    nshards: usize,
+) -> (Vec<u8>, usize) {
+    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+    let spec = match table::resolve(&argv) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut buf = Vec::new();
+            Out::new(&mut buf, resp3).error(&e);
+            return (buf, db);
+        }
+    };
+    match spec.exec {
+        Exec::Data(_) => {
+            let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+            spec.key_indexes_of(&argv, &mut idx);
+            let mut owners: Vec<usize> = idx
+                .iter()
+                .map(|&i| crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(argv[i]), nshards))
+                .collect();
+            owners.sort_unstable();
+            owners.dedup();
+            drop(argv);
+            if owners.len() > 1 {
+                let reply = super::coord::run_multi_shard(
+                    h.clone(),
+                    spec,
+                    cmd,
+                    db,
+                    resp3,
+                    owners.into_iter().collect(),
+                    Some(cfg.clone()),
+                    databases,
+                    nshards,
+                )
+                .await;
+                return (reply, db);
+            }
+            let s = owners.first().copied().unwrap_or(me);
+            let reply = h
+                .call(s, None, move |st: &mut ShardState| {
+                    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                    let mut buf = Vec::new();
+                    run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
+                    buf
+                })
+                .await;
+            (reply, db)
+        }
+        Exec::Conn(f) => {
+            drop(argv);
+            let (buf, later, db) = h
+                .call(me, None, move |st: &mut ShardState| {
+                    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                    let mut buf = Vec::new();
+                    if !st.clients.contains(ci) {
+                        return (buf, false, db);
+                    }
+                    let r = f(st, ci, &argv, &mut Out::new(&mut buf, resp3));
+                    let db = st.clients.get(ci).map_or(db, |c| c.db);
+                    match r {
+                        ConnResult::Done | ConnResult::Close => (buf, false, db),
+                        ConnResult::Later(fut) => {
+                            *st.handle.stash.borrow_mut() = Some(fut);
+                            (buf, true, db)
+                        }
+                    }
+                })
+                .await;
+            if later {
+                let fut = h.stash.borrow_mut().take();
+                if let Some(fut) = fut {
+                    return (fut.await, db);
+                }
+            }
+            (buf, db)
+        }
+        Exec::Container => (b"-ERR internal: container command\r\n".to_vec(), db),
+    }
+}
