@@ -18,6 +18,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(set::COMMANDS)
         .chain(zset::COMMANDS)
         .chain(transaction::COMMANDS)
+        .chain(pubsub::COMMANDS)
 }
 
 static TABLE: LazyLock<HashMap<&'static [u8], &'static CommandSpec>> = LazyLock::new(|| {

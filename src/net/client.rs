@@ -36,6 +36,10 @@ pub struct Client {
     pub multi_error: bool,
     /// Keys this client WATCHes: (owner shard, db, key).
     pub watched: Vec<(usize, usize, Vec<u8>)>,
+    /// Pub/Sub subscriptions, in subscription order.
+    pub channels: Vec<Vec<u8>>,
+    pub patterns: Vec<Vec<u8>>,
+    pub shard_channels: Vec<Vec<u8>>,
 }
 
 impl Client {
@@ -66,7 +70,14 @@ impl Client {
             multi: None,
             multi_error: false,
             watched: Vec::new(),
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
         }
+    }
+
+    pub fn subscribed(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
     }
 
     /// One line of CLIENT LIST / CLIENT INFO, in Redis 7.0's field order.
@@ -89,7 +100,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -99,6 +110,9 @@ impl Client {
             now.duration_since(self.last_interaction).as_secs(),
             flags,
             self.db,
+            self.channels.len(),
+            self.patterns.len(),
+            self.shard_channels.len(),
             self.multi.as_ref().map_or(-1, |m| m.len() as i64),
             self.qbuf_bytes,
             0,

@@ -148,9 +148,11 @@ impl Loop {
             self.drain_mesh();
             self.pool.run_until_stalled();
             self.deliver_completions();
+            self.deliver_pubsub();
             if self.st.frozen_by.is_none() {
                 self.process_dirty();
             }
+            self.deliver_pubsub();
             self.handle_kills();
             self.send_mesh();
             self.submit_sends();
@@ -315,6 +317,7 @@ impl Loop {
         }
         let c = self.conns.remove(ci);
         crate::shard::txn::discard_state(&mut self.st, ci);
+        crate::command::family::pubsub::forget_client(&mut self.st, ci);
         self.st.clients.try_remove(ci);
         // SAFETY: no SQE references this fd any more.
         unsafe {
@@ -562,6 +565,26 @@ impl Loop {
                 self.pool.run_until_stalled();
                 true
             }
+        }
+    }
+
+    /// Writes published messages to this shard's subscribers.
+    fn deliver_pubsub(&mut self) {
+        if self.st.pubsub.outbox.is_empty() {
+            return;
+        }
+        let msgs = std::mem::take(&mut self.st.pubsub.outbox);
+        for (ci, bytes) in msgs {
+            let Some(c) = self.conns.get_mut(ci) else { continue };
+            if c.shut {
+                continue;
+            }
+            if c.has_pending() {
+                c.push_ready(&bytes);
+            } else {
+                c.out.extend_from_slice(&bytes);
+            }
+            self.queue_flush(ci);
         }
     }
 

@@ -47,6 +47,16 @@ pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &
             return Dispatch::Replied;
         }
     };
+    if st.clients[ci].subscribed()
+        && !out.resp3
+        && !crate::command::family::pubsub::allowed_when_subscribed(spec.name)
+    {
+        out.error(&format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        ));
+        return Dispatch::Replied;
+    }
     if in_multi && !spec.has(flag::NO_MULTI) && !super::txn::runs_inside_multi(spec) {
         return super::txn::queue(st, ci, spec, args, out);
     }

@@ -6,6 +6,7 @@ pub mod coord;
 pub mod exec;
 pub mod handle;
 pub mod mesh;
+pub mod pubsub;
 pub mod runtime;
 pub mod txn;
 
@@ -71,6 +72,8 @@ pub struct ShardState {
     pub watches: std::collections::HashMap<(usize, Vec<u8>), Vec<(u64, bool)>>,
     /// Clients whose watched keys on this shard were modified since they watched them.
     pub watch_dirty: std::collections::HashSet<u64>,
+    /// Subscriptions of this shard's clients, and messages waiting to be written to them.
+    pub pubsub: pubsub::PubSub,
     /// Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: bool,
     /// Client ids to disconnect (CLIENT KILL), picked up by the network loop.

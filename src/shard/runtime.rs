@@ -158,6 +158,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     freeze_depth: 0,
                     watches: Default::default(),
                     watch_dirty: Default::default(),
+                    pubsub: Default::default(),
                     active_expire: true,
                     kill_requests: Vec::new(),
                     cluster_state: cstate,

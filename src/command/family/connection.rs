@@ -57,7 +57,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     client::CLIENT,
 ];
 
-fn ping(_st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+fn ping(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if args.len() <= 2 && !out.resp3 && st.clients.get(ci).is_some_and(|c| c.subscribed()) {
+        crate::command::family::pubsub::subscribed_ping(out, args.get(1).copied());
+        return ConnResult::Done;
+    }
     match args.len() {
         1 => out.simple("PONG"),
         2 => out.bulk(args[1]),
@@ -80,6 +84,7 @@ fn quit(_st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> Con
 /// library name and version stay, they describe the client behind the connection.
 fn reset(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
     crate::shard::txn::discard_state(st, ci);
+    crate::command::family::pubsub::forget_client(st, ci);
     let authenticated = st.cfg.requirepass.is_empty();
     let c = &mut st.clients[ci];
     c.db = 0;

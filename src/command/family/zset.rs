@@ -23,7 +23,7 @@ mod tests;
 #[cfg(test)]
 mod tests_more;
 
-pub use write::generic_zpop;
+pub use write::{generic_zpop, parse_mpop, ready_zset_key, MpopArgs};
 
 use crate::command::args::parse_f64_opt;
 use crate::command::family::keys::access_clock_s;

@@ -56,6 +56,7 @@ impl Fixture {
             freeze_depth: 0,
             watches: Default::default(),
             watch_dirty: Default::default(),
+            pubsub: Default::default(),
             active_expire: true,
             kill_requests: Vec::new(),
             cluster_state: None,

@@ -46,13 +46,13 @@ fn zadd_generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, incr_cmd: bool
         i += 1;
     }
     let pairs = &args[i..];
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return out.error(error::SYNTAX);
     }
     if f.nx && f.xx {
         return out.error("ERR XX and NX options at the same time are not compatible");
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return out.error("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if f.incr && pairs.len() > 2 {
@@ -287,6 +287,20 @@ pub fn parse_mpop(args: &[&[u8]], numkeys_at: usize) -> Result<MpopArgs, &'stati
         j += 1;
     }
     Ok(MpopArgs { keys: numkeys_at + 1..where_at, max, count: if count == -1 { 1 } else { count } })
+}
+
+/// For the blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP): the index of the first key holding a
+/// sorted set (which is never empty), or None when the client must block; a key of another
+/// type before it is an error (WRONGTYPE), as in Redis's `blockingGenericZpopCommand`.
+pub fn ready_zset_key(ctx: &mut DataCtx, keys: &[&[u8]]) -> Result<Option<usize>, &'static str> {
+    for (i, &k) in keys.iter().enumerate() {
+        match write_zset(ctx, k) {
+            Err(WrongType) => return Err(error::WRONGTYPE),
+            Ok(Some(_)) => return Ok(Some(i)),
+            Ok(None) => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Redis's `genericZpopCommand`: pops from the first key that holds a sorted set (a key of

@@ -36,7 +36,7 @@ fn matches_a_plain_deque() {
         let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
         let mut l = ListValue::new(fill);
         let mut m: VecDeque<Vec<u8>> = VecDeque::new();
-        for step in 0..4000 {
+        for step in 0..1500 {
             let len = m.len();
             match rng.gen_range(0..12) {
                 0 | 1 => {
@@ -95,7 +95,7 @@ fn matches_a_plain_deque() {
                 }
                 _ => {
                     // Bursts grow the list past several nodes.
-                    for _ in 0..rng.gen_range(0..200) {
+                    for _ in 0..rng.gen_range(0..100) {
                         let v = random_elem(&mut rng);
                         l.push(End::Right, &v);
                         m.push_back(v);

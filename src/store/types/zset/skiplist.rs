@@ -302,8 +302,8 @@ impl SortedSet {
             *self.lv_mut(x, i) = Level { forward: u.forward, span: u.span - (rank[0] - rank[i]) };
             *self.lv_mut(update[i], i) = Level { forward: x, span: (rank[0] - rank[i]) + 1 };
         }
-        for i in lvl..self.level {
-            self.lv_mut(update[i], i).span += 1;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.lv_mut(u, i).span += 1;
         }
         self.n_mut(x).backward = if update[0] == HEAD { NIL } else { update[0] };
         let f = self.lv(x, 0).forward;
