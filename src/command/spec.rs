@@ -78,6 +78,9 @@ impl DataCtx<'_> {
     }
 }
 
+/// Key positions of a movable-keys command, from its arguments.
+pub type GetKeysFn = fn(&[&[u8]]) -> Vec<usize>;
+
 /// A data command: runs on the shard owning its keys, from any entry point (a local client,
 /// a forwarded batch, a cross-shard transaction, AOF replay later).
 pub type DataFn = fn(&mut DataCtx, &[&[u8]], &mut Out);
@@ -134,7 +137,7 @@ pub struct CommandSpec {
     /// Key positions of commands whose keys move (`numkeys` arguments...), for routing and
     /// COMMAND GETKEYS; returns argument indexes, empty when the arguments are malformed (the
     /// command itself then reports the error). Such commands carry the MOVABLEKEYS flag.
-    pub getkeys: Option<fn(&[&[u8]]) -> Vec<usize>>,
+    pub getkeys: Option<GetKeysFn>,
 }
 
 impl CommandSpec {

@@ -710,7 +710,7 @@ impl Loop {
         self.tick += 1;
         crate::shard::runtime::cron(&mut self.st);
         let timeout_s = self.st.cfg.timeout_s;
-        if timeout_s > 0 && self.tick % self.st.cfg.hz.max(1) as u64 == 0 {
+        if timeout_s > 0 && self.tick.is_multiple_of(self.st.cfg.hz.max(1) as u64) {
             let now = std::time::Instant::now();
             let idle: Vec<usize> = self
                 .st

@@ -41,6 +41,9 @@ pub struct NodeInfo {
     pub shard_used_bytes: Vec<std::sync::atomic::AtomicI64>,
 }
 
+/// A WATCH of a key: the client id, and whether the key was live when watched.
+pub type Watcher = (u64, bool);
+
 /// Per-shard counters for INFO stats.
 #[derive(Default, Clone, Debug)]
 pub struct ShardStats {
@@ -69,7 +72,7 @@ pub struct ShardState {
     pub frozen_by: Option<u64>,
     pub freeze_depth: u32,
     /// WATCHed keys of this shard: (db, key) -> (client id, whether the key was live then).
-    pub watches: std::collections::HashMap<(usize, Vec<u8>), Vec<(u64, bool)>>,
+    pub watches: std::collections::HashMap<(usize, Vec<u8>), Vec<Watcher>>,
     /// Clients whose watched keys on this shard were modified since they watched them.
     pub watch_dirty: std::collections::HashSet<u64>,
     /// Subscriptions of this shard's clients, and messages waiting to be written to them.

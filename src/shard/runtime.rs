@@ -75,7 +75,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
     // Like Redis, relative paths (dump, AOF, nodes.conf) are relative to `dir`.
     std::env::set_current_dir(&cfg.dir).map_err(|e| format!("Can't chdir to '{}': {e}", cfg.dir.display()))?;
     let cpus = allowed_cpus();
-    let nshards = if cfg.shards == 0 { cpus.len() } else { cfg.shards as usize }.clamp(1, crate::limits::MAX_SHARDS);
+    let nshards = if cfg.shards == 0 { cpus.len() } else { cfg.shards }.clamp(1, crate::limits::MAX_SHARDS);
     let sigset = block_signals();
 
     let addrs = crate::net::listen::parse_bind(&cfg.bind, cfg.port)?;
@@ -148,7 +148,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     id,
                     nshards,
                     node,
-                    store: Store::new(cfg.databases as usize),
+                    store: Store::new(cfg.databases),
                     stats: ShardStats::default(),
                     handle: Handle::new(id, nshards),
                     rng: <rand::rngs::SmallRng as rand::SeedableRng>::from_entropy(),

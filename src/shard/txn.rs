@@ -105,8 +105,11 @@ pub fn unwatch_here(st: &mut ShardState, id: u64, keys: &[(usize, Vec<u8>)]) -> 
 }
 
 /// Groups a client's watched keys by owner shard.
-fn by_shard(watched: &[(usize, usize, Vec<u8>)]) -> Vec<(usize, Vec<(usize, Vec<u8>)>)> {
-    let mut out: Vec<(usize, Vec<(usize, Vec<u8>)>)> = Vec::new();
+/// Watched keys of one shard: (db, key).
+type ShardWatches = (usize, Vec<(usize, Vec<u8>)>);
+
+fn by_shard(watched: &[(usize, usize, Vec<u8>)]) -> Vec<ShardWatches> {
+    let mut out: Vec<ShardWatches> = Vec::new();
     for (s, db, k) in watched {
         match out.iter_mut().find(|(x, _)| x == s) {
             Some((_, v)) => v.push((*db, k.clone())),
