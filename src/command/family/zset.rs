@@ -17,11 +17,11 @@
 mod range;
 mod read;
 mod setops;
-mod write;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_more;
+mod write;
 
 pub use write::{generic_zpop, parse_mpop, ready_zset_key, MpopArgs};
 
@@ -44,10 +44,12 @@ const GROUP: &str = "sorted-set";
 
 const O1: &str = "O(1)";
 const LOGN: &str = "O(log(N))";
-const RANGE_CX: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.";
+const RANGE_CX: &str =
+    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.";
 const BYRANGE_CX: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).";
 const REMRANGE_CX: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.";
-const POP_CX: &str = "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.";
+const POP_CX: &str =
+    "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.";
 const UNION_CX: &str = "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.";
 const INTER_CX: &str = "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.";
 const DIFF_CX: &str = "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.";

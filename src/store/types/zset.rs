@@ -35,7 +35,10 @@ pub struct ListpackLimits {
 
 impl ListpackLimits {
     pub fn from_config(cfg: &crate::config::Config) -> Self {
-        ListpackLimits { max_entries: cfg.zset_max_listpack_entries, max_value_bytes: cfg.zset_max_listpack_value_bytes }
+        ListpackLimits {
+            max_entries: cfg.zset_max_listpack_entries,
+            max_value_bytes: cfg.zset_max_listpack_value_bytes,
+        }
     }
 }
 

@@ -214,22 +214,8 @@ fn serialized_len(v: &Value) -> usize {
 }
 
 /// Calls `f` on every member of a set (integers as their decimal text); returns the count.
-fn for_each_set_member(s: &SetValue, mut f: impl FnMut(&[u8])) -> usize {
-    match s {
-        SetValue::Intset(v) => {
-            for n in v {
-                let mut tmp = [0u8; 24];
-                f(crate::resp::write::fmt_i64(&mut tmp, *n));
-            }
-            v.len()
-        }
-        SetValue::Table(t) => {
-            for m in t {
-                f(m.as_slice());
-            }
-            t.len()
-        }
-    }
+fn for_each_set_member(s: &SetValue, f: impl FnMut(&[u8])) -> usize {
+    s.for_each_member(f)
 }
 
 /// Calls `f` on every (member, score) of a sorted set; returns the count.
@@ -470,8 +456,8 @@ mod tests {
             list.push_back(item.as_bytes());
         }
         assert_eq!(digest(Value::List(Box::new(list))), "3e69a7772f4a0e2ac5ae9eb9043fe68db8295ad3");
-        let set: hashbrown::HashSet<CompactBytes> = ["1", "2", "x"].into_iter().map(b).collect();
-        assert_eq!(digest(Value::Set(Box::new(SetValue::Table(set)))), "4c6eef6b7853d1b76391c849d71b0d35d3faf18f");
+        let set = SetValue::from_members([&b"1"[..], b"2", b"x"], 512);
+        assert_eq!(digest(Value::Set(set.into())), "4c6eef6b7853d1b76391c849d71b0d35d3faf18f");
         let hash = HashValue::Listpack(vec![(b("f"), b("v")), (b("g"), b("12"))]);
         assert_eq!(digest(Value::Hash(Box::new(hash))), "8530acc75d5274eb0fc0da86f28ed5533274a6d4");
     }

@@ -5,9 +5,7 @@
 //! Must never modify a set, and must validate arguments in Redis's order (some before the key
 //! lookup, some after: ZSCAN options are only read once the key is known to exist).
 
-use super::{
-    parse_lex_range, parse_scan_cursor, parse_score_range, read_zset, word_is, DataCtx, WrongType,
-};
+use super::{parse_lex_range, parse_scan_cursor, parse_score_range, read_zset, word_is, DataCtx, WrongType};
 use crate::command::args::parse_i64;
 use crate::error;
 use crate::glob::glob_match;
@@ -17,7 +15,13 @@ use crate::store::types::zset::ZSetValue;
 use rand::Rng;
 
 /// Runs `f` on the set under `key`, or writes `missing` / WRONGTYPE.
-fn with_zset(ctx: &mut DataCtx, key: &[u8], out: &mut Out, missing: impl FnOnce(&mut Out), f: impl FnOnce(&ZSetValue, &mut Out)) {
+fn with_zset(
+    ctx: &mut DataCtx,
+    key: &[u8],
+    out: &mut Out,
+    missing: impl FnOnce(&mut Out),
+    f: impl FnOnce(&ZSetValue, &mut Out),
+) {
     match read_zset(ctx, key) {
         Err(WrongType) => out.error(error::WRONGTYPE),
         Ok(None) => missing(out),
@@ -45,10 +49,16 @@ pub fn zlexcount(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 
 pub fn zscore(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let m = args[2];
-    with_zset(ctx, args[1], out, |o| o.null(), |z, o| match z.score(m) {
-        Some(s) => o.double(s),
-        None => o.null(),
-    });
+    with_zset(
+        ctx,
+        args[1],
+        out,
+        |o| o.null(),
+        |z, o| match z.score(m) {
+            Some(s) => o.double(s),
+            None => o.null(),
+        },
+    );
 }
 
 pub fn zmscore(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
@@ -75,10 +85,16 @@ pub fn zrevrank(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 
 fn zrank_generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, rev: bool) {
     let m = args[2];
-    with_zset(ctx, args[1], out, |o| o.null(), |z, o| match z.rank(m) {
-        Some(r) => o.int(if rev { z.len() - 1 - r } else { r } as i64),
-        None => o.null(),
-    });
+    with_zset(
+        ctx,
+        args[1],
+        out,
+        |o| o.null(),
+        |z, o| match z.rank(m) {
+            Some(r) => o.int(if rev { z.len() - 1 - r } else { r } as i64),
+            None => o.null(),
+        },
+    );
 }
 
 pub fn zrandmember(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {

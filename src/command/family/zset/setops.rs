@@ -13,7 +13,7 @@ use crate::command::args::parse_i64;
 use crate::error;
 use crate::resp::Out;
 use crate::store::bytes::CompactBytes;
-use crate::store::types::set::SetValue;
+use crate::store::types::set::{Member, SetValue};
 use crate::store::types::zset::cmp_entry;
 use crate::store::Value;
 use std::borrow::Cow;
@@ -67,8 +67,7 @@ impl<'a> Src<'a> {
         match self {
             Src::Missing => 0,
             Src::Z(z) => z.len(),
-            Src::S(SetValue::Intset(v)) => v.len(),
-            Src::S(SetValue::Table(t)) => t.len(),
+            Src::S(s) => s.len(),
         }
     }
 
@@ -77,8 +76,13 @@ impl<'a> Src<'a> {
         match *self {
             Src::Missing => Vec::new(),
             Src::Z(z) => z.iter().map(|(m, s)| (Cow::Borrowed(m), s)).collect(),
-            Src::S(SetValue::Intset(v)) => v.iter().map(|n| (Cow::Owned(n.to_string().into_bytes()), 1.0)).collect(),
-            Src::S(SetValue::Table(t)) => t.iter().map(|m| (Cow::Borrowed(m.as_slice()), 1.0)).collect(),
+            Src::S(s) => s
+                .iter()
+                .map(|m| match m {
+                    Member::Int(n) => (Cow::Owned(n.to_string().into_bytes()), 1.0),
+                    Member::Bytes(b) => (Cow::Borrowed(b), 1.0),
+                })
+                .collect(),
         }
     }
 
@@ -86,11 +90,7 @@ impl<'a> Src<'a> {
         match self {
             Src::Missing => None,
             Src::Z(z) => z.score(m),
-            Src::S(SetValue::Intset(v)) => {
-                let n = crate::resp::parse::parse_i64_strict(m)?;
-                v.binary_search(&n).ok().map(|_| 1.0)
-            }
-            Src::S(SetValue::Table(t)) => t.contains(m).then_some(1.0),
+            Src::S(s) => s.contains(m).then_some(1.0),
         }
     }
 }

@@ -204,7 +204,6 @@ fn zcount_and_zlexcount() {
     assert_eq!(h.run("zlexcount nokey - +"), ":0\r\n");
 }
 
-
 /// Every command against a string key, including the checks that come first.
 #[test]
 fn wrong_type_everywhere() {
@@ -225,7 +224,10 @@ fn wrong_type_everywhere() {
     assert_eq!(h.run("zrange s 0 1"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zrange s 0 1 foo"), "-ERR syntax error\r\n");
     assert_eq!(h.run("zrangebyscore s 0 1"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
-    assert_eq!(h.run("zrevrangebyscore s 1 0"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+    assert_eq!(
+        h.run("zrevrangebyscore s 1 0"),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
     assert_eq!(h.run("zrangebylex s - +"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zrevrangebylex s + -"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zrevrange s 0 1"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
@@ -238,8 +240,14 @@ fn wrong_type_everywhere() {
     assert_eq!(h.run("zrandmember s"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zrandmember s 2"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zrandmember s x"), "-ERR value is not an integer or out of range\r\n");
-    assert_eq!(h.run("zremrangebyrank s 0 1"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
-    assert_eq!(h.run("zremrangebyscore s 0 1"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+    assert_eq!(
+        h.run("zremrangebyrank s 0 1"),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(
+        h.run("zremrangebyscore s 0 1"),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
     assert_eq!(h.run("zremrangebylex s - +"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zunion 1 s"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_eq!(h.run("zinter 2 nokey s"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
@@ -252,7 +260,6 @@ fn wrong_type_everywhere() {
     assert_eq!(h.run("zrangestore s k 0 -1"), ":1\r\n");
     assert_eq!(h.run("zrange s 0 -1"), "*1\r\n$1\r\na\r\n");
 }
-
 
 /// Seconds-resolution helper: a sorted set with `n` members `m0..`, scores 0..n.
 fn fill(h: &mut Harness, key: &str, n: usize) {
@@ -415,19 +422,23 @@ fn zrandmember_properties() {
 #[test]
 fn sets_count_as_sorted_sets_with_score_one() {
     use crate::store::types::set::SetValue;
-    use crate::store::{CompactBytes, Entry, Value};
+    use crate::store::{Entry, Value};
     let mut h = Harness::new();
-    let ints = SetValue::Intset(vec![1, 2, 3]);
-    let table = SetValue::Table(["2", "x"].iter().map(|m| CompactBytes::new(m.as_bytes())).collect());
-    h.store.dbs[0].insert(b"si", Entry::new(Value::Set(Box::new(ints))));
-    h.store.dbs[0].insert(b"st", Entry::new(Value::Set(Box::new(table))));
+    let ints = SetValue::from_members([&b"1"[..], b"2", b"3"], 512);
+    let table = SetValue::from_members([&b"2"[..], b"x"], 512);
+    assert_eq!((ints.encoding(), table.encoding()), ("intset", "hashtable"));
+    h.store.dbs[0].insert(b"si", Entry::new(Value::Set(ints.into())));
+    h.store.dbs[0].insert(b"st", Entry::new(Value::Set(table.into())));
     h.run("zadd z 5 2 7 x 9 q");
     assert_eq!(
         h.run("zunion 2 si st withscores"),
         "*8\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n1\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n2\r\n"
     );
     assert_eq!(h.run("zinter 3 si st z withscores"), "*2\r\n$1\r\n2\r\n$1\r\n7\r\n");
-    assert_eq!(h.run("zinter 2 z st weights 2 10 aggregate max withscores"), "*4\r\n$1\r\n2\r\n$2\r\n10\r\n$1\r\nx\r\n$2\r\n14\r\n");
+    assert_eq!(
+        h.run("zinter 2 z st weights 2 10 aggregate max withscores"),
+        "*4\r\n$1\r\n2\r\n$2\r\n10\r\n$1\r\nx\r\n$2\r\n14\r\n"
+    );
     assert_eq!(h.run("zdiff 2 si z withscores"), "*4\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n1\r\n");
     assert_eq!(h.run("zdiff 2 z si"), "*2\r\n$1\r\nx\r\n$1\r\nq\r\n");
     assert_eq!(h.run("zintercard 2 si st"), ":1\r\n");
@@ -486,7 +497,10 @@ fn empty_arguments_as_redis_reads_them() {
     assert_eq!(h.run_bytes(&[b"zrangebyscore", b"k", b"", b""]), "*1\r\n$1\r\na\r\n");
     assert_eq!(h.run_bytes(&[b"zrangebylex", b"k", b"", b"+"]), "-ERR min or max not valid string range item\r\n");
     assert_eq!(h.run_bytes(&[b"zadd", b"k", b"", b"a"]), "-ERR value is not a valid float\r\n");
-    assert_eq!(h.run_bytes(&[b"zscan", b"k", b""]), "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\nb\r\n$1\r\n1\r\n");
+    assert_eq!(
+        h.run_bytes(&[b"zscan", b"k", b""]),
+        "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\nb\r\n$1\r\n1\r\n"
+    );
     assert_eq!(h.run_bytes(&[b"zadd", b"k", b"2", b""]), ":1\r\n");
     assert_eq!(h.run_bytes(&[b"zscore", b"k", b""]), "$1\r\n2\r\n");
 }

@@ -5,8 +5,8 @@
 //! Must never leave an empty sorted set behind, and must count `dirty` as Redis does.
 
 use super::{
-    delete_if_empty, limits, parse_lex_range, parse_score, parse_score_range, store_zset, word_is, write_zset,
-    DataCtx, WrongType, ERR_NOT_FLOAT,
+    delete_if_empty, limits, parse_lex_range, parse_score, parse_score_range, store_zset, word_is, write_zset, DataCtx,
+    WrongType, ERR_NOT_FLOAT,
 };
 use crate::command::args::parse_i64;
 use crate::error;
