@@ -37,7 +37,8 @@ const ACL_WRITE_SLOW: &[&str] = &["@write", "@list", "@slow"];
 const ONE_KEY: (i32, i32, i32) = (1, 1, 1);
 const GROUP: &str = "list";
 const O1: &str = "O(1)";
-const PUSH_COMPLEXITY: &str = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
+const PUSH_COMPLEXITY: &str =
+    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 const POP_COMPLEXITY: &str = "O(N) where N is the number of elements returned";
 
 /// `spec` plus the complexity text `COMMAND DOCS` shows.

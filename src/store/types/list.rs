@@ -33,15 +33,9 @@ pub enum End {
     Right,
 }
 
-/// The nodes of a list. Iterating `&list.items` yields every element front to back (the
-/// field kept its name from the first, one-slot-per-element layout, which other modules
-/// iterate).
-#[derive(Clone, Debug, Default)]
-pub struct Nodes(VecDeque<Node>);
-
 #[derive(Clone, Debug)]
 pub struct ListValue {
-    pub items: Nodes,
+    nodes: VecDeque<Node>,
     len: usize,
     /// `list-max-listpack-size` when the list was created.
     fill: i32,
@@ -57,7 +51,7 @@ impl ListValue {
     /// An empty list whose nodes are bounded by `fill` (`list-max-listpack-size`).
     pub fn new(fill: i32) -> Self {
         // Redis clamps the setting the same way (`quicklistSetFill`).
-        ListValue { items: Nodes(VecDeque::new()), len: 0, fill: fill.clamp(-5, 1 << 15) }
+        ListValue { nodes: VecDeque::new(), len: 0, fill: fill.clamp(-5, 1 << 15) }
     }
 
     pub fn encoding(&self) -> &'static str {
@@ -65,7 +59,7 @@ impl ListValue {
     }
 
     pub fn heap_size_bytes(&self) -> usize {
-        let nodes = &self.items.0;
+        let nodes = &self.nodes;
         nodes.capacity() * std::mem::size_of::<Node>() + nodes.iter().map(Node::heap_size_bytes).sum::<usize>()
     }
 
@@ -103,8 +97,8 @@ impl ListValue {
 
     pub fn push_back(&mut self, v: &[u8]) {
         assert!(v.len() <= MAX_ELEMENT_BYTES, "list element over MAX_ELEMENT_BYTES");
-        let fits = self.items.0.back().is_some_and(|n| self.fits(n, v));
-        let nodes = &mut self.items.0;
+        let fits = self.nodes.back().is_some_and(|n| self.fits(n, v));
+        let nodes = &mut self.nodes;
         match nodes.back_mut() {
             Some(last) if fits => last.push_back(v),
             last => {
@@ -123,8 +117,8 @@ impl ListValue {
 
     pub fn push_front(&mut self, v: &[u8]) {
         assert!(v.len() <= MAX_ELEMENT_BYTES, "list element over MAX_ELEMENT_BYTES");
-        let fits = self.items.0.front().is_some_and(|n| self.fits(n, v));
-        let nodes = &mut self.items.0;
+        let fits = self.nodes.front().is_some_and(|n| self.fits(n, v));
+        let nodes = &mut self.nodes;
         match nodes.front_mut() {
             Some(first) if fits => first.push_front(v),
             first => {
@@ -143,14 +137,14 @@ impl ListValue {
     /// The element at `end` without removing it.
     pub fn peek(&self, end: End) -> Option<&[u8]> {
         match end {
-            End::Left => self.items.0.front().map(Node::front),
-            End::Right => self.items.0.back().map(Node::back),
+            End::Left => self.nodes.front().map(Node::front),
+            End::Right => self.nodes.back().map(Node::back),
         }
     }
 
     /// Removes the element at `end`; `peek` first to read it without a copy.
     pub fn discard(&mut self, end: End) -> bool {
-        let nodes = &mut self.items.0;
+        let nodes = &mut self.nodes;
         let emptied = match end {
             End::Left => match nodes.front_mut() {
                 Some(n) => {
@@ -188,7 +182,7 @@ impl ListValue {
         if index >= self.len {
             return None;
         }
-        let nodes = &self.items.0;
+        let nodes = &self.nodes;
         if index < self.len / 2 {
             let mut i = index;
             for (ni, n) in nodes.iter().enumerate() {
@@ -212,7 +206,7 @@ impl ListValue {
 
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         let (ni, ei) = self.locate(index)?;
-        Some(self.items.0[ni].get(ei))
+        Some(self.nodes[ni].get(ei))
     }
 
     /// Replaces element `index`; false when it is out of range.
@@ -221,7 +215,7 @@ impl ListValue {
         let Some((ni, ei)) = self.locate(index) else {
             return false;
         };
-        self.items.0[ni].replace(ei, v);
+        self.nodes[ni].replace(ei, v);
         self.split_if_over(ni);
         true
     }
@@ -237,7 +231,7 @@ impl ListValue {
             let Some((ni, ei)) = self.locate(index) else {
                 return false;
             };
-            self.items.0[ni].insert(ei, v);
+            self.nodes[ni].insert(ei, v);
             self.len += 1;
             self.split_if_over(ni);
         }
@@ -258,28 +252,28 @@ impl ListValue {
 
     /// Halves node `ni` until every piece is within the limit; returns the number of pieces.
     fn split_rec(&mut self, ni: usize) -> usize {
-        let n = &self.items.0[ni];
+        let n = &self.nodes[ni];
         let count = n.count();
         if count < 2 || self.node_allows(n.bytes(), count) {
             return 1;
         }
-        let right = self.items.0[ni].split_off(count / 2);
-        self.items.0.insert(ni + 1, right);
+        let right = self.nodes[ni].split_off(count / 2);
+        self.nodes.insert(ni + 1, right);
         let right_pieces = self.split_rec(ni + 1);
         self.split_rec(ni) + right_pieces
     }
 
     /// Merges node `ni` with node `ni + 1` when both fit in one node.
     fn try_merge(&mut self, ni: usize) -> bool {
-        let nodes = &self.items.0;
+        let nodes = &self.nodes;
         let (Some(a), Some(b)) = (nodes.get(ni), nodes.get(ni + 1)) else {
             return false;
         };
         if !self.node_allows(a.bytes() + b.bytes(), a.count() + b.count()) {
             return false;
         }
-        if let Some(b) = self.items.0.remove(ni + 1) {
-            self.items.0[ni].append(&b);
+        if let Some(b) = self.nodes.remove(ni + 1) {
+            self.nodes[ni].append(&b);
         }
         true
     }
@@ -289,7 +283,7 @@ impl ListValue {
         let mut front = front.min(self.len);
         let mut back = back.min(self.len - front);
         self.len -= front + back;
-        let nodes = &mut self.items.0;
+        let nodes = &mut self.nodes;
         while front > 0 {
             let Some(n) = nodes.front_mut() else { break };
             if n.count() <= front {
@@ -322,7 +316,7 @@ impl ListValue {
         let mut base = 0usize;
         let mut rest = idx;
         let mut removed = 0usize;
-        for n in self.items.0.iter_mut() {
+        for n in self.nodes.iter_mut() {
             let upto = base + n.count();
             let k = rest.iter().take_while(|&&i| i < upto).count();
             if k > 0 {
@@ -334,9 +328,9 @@ impl ListValue {
             base = upto;
         }
         self.len -= removed;
-        self.items.0.retain(|n| n.count() > 0);
+        self.nodes.retain(|n| n.count() > 0);
         let mut ni = 0;
-        while ni + 1 < self.items.0.len() {
+        while ni + 1 < self.nodes.len() {
             if !self.try_merge(ni) {
                 ni += 1;
             }
@@ -345,7 +339,7 @@ impl ListValue {
 
     /// Elements from `index` towards the tail.
     pub fn iter_from(&self, index: usize) -> Iter<'_> {
-        let nodes = &self.items.0;
+        let nodes = &self.nodes;
         match self.locate(index) {
             Some((ni, ei)) => Iter { nodes, node: ni, off: nodes[ni].offset_of(ei), remaining: self.len - index },
             None => Iter { nodes, node: 0, off: 0, remaining: 0 },
@@ -358,7 +352,7 @@ impl ListValue {
 
     /// Elements from `index` towards the head.
     pub fn iter_rev_from(&self, index: usize) -> RevIter<'_> {
-        let nodes = &self.items.0;
+        let nodes = &self.nodes;
         match self.locate(index) {
             Some((ni, ei)) => {
                 let n = &nodes[ni];
@@ -372,7 +366,7 @@ impl ListValue {
     /// Checks the pair invariants (length, node limits, no empty node); for tests.
     #[cfg(test)]
     pub fn assert_consistent(&self) {
-        let nodes = &self.items.0;
+        let nodes = &self.nodes;
         assert_eq!(nodes.iter().map(Node::count).sum::<usize>(), self.len, "length out of step");
         assert!(nodes.iter().all(|n| n.count() > 0), "empty node kept");
         for n in nodes {
@@ -383,7 +377,7 @@ impl ListValue {
 
     #[cfg(test)]
     fn node_count(&self) -> usize {
-        self.items.0.len()
+        self.nodes.len()
     }
 }
 
@@ -449,15 +443,6 @@ impl<'a> Iterator for RevIter<'a> {
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
-    }
-}
-
-impl<'a> IntoIterator for &'a Nodes {
-    type Item = &'a [u8];
-    type IntoIter = Iter<'a>;
-    fn into_iter(self) -> Iter<'a> {
-        let off = self.0.front().map_or(0, Node::start);
-        Iter { nodes: &self.0, node: 0, off, remaining: self.0.iter().map(Node::count).sum() }
     }
 }
 

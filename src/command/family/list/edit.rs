@@ -77,7 +77,12 @@ pub fn lrem(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let mut idx: Vec<usize> = if count >= 0 {
         list.iter().enumerate().filter(|(_, v)| *v == ele).map(|(i, _)| i).take(limit).collect()
     } else {
-        list.iter_rev_from(len - 1).enumerate().filter(|(_, v)| *v == ele).map(|(i, _)| len - 1 - i).take(limit).collect()
+        list.iter_rev_from(len.saturating_sub(1))
+            .enumerate()
+            .filter(|(_, v)| *v == ele)
+            .map(|(i, _)| len - 1 - i)
+            .take(limit)
+            .collect()
     };
     if count < 0 {
         idx.reverse();

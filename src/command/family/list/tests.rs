@@ -35,8 +35,13 @@ impl Harness {
             Err(e) => out.error(&e),
             Ok(spec) => match spec.exec {
                 Exec::Data(f) => {
-                    let mut ctx =
-                        DataCtx { store: &mut self.store, dbi: 0, now_ms: self.now_ms, cfg: &self.cfg, rng: &mut self.rng };
+                    let mut ctx = DataCtx {
+                        store: &mut self.store,
+                        dbi: 0,
+                        now_ms: self.now_ms,
+                        cfg: &self.cfg,
+                        rng: &mut self.rng,
+                    };
                     f(&mut ctx, args, &mut out);
                 }
                 _ => panic!("not a data command: {}", spec.name),
@@ -80,12 +85,21 @@ fn script_basic() {
         ("RPUSHX l y y2", ":8\r\n"),
         ("LLEN l", ":8\r\n"),
         ("LLEN nolist", ":0\r\n"),
-        ("LRANGE l 0 -1", "*8\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n"),
+        (
+            "LRANGE l 0 -1",
+            "*8\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n",
+        ),
         ("LRANGE l -3 -1", "*3\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n"),
-        ("LRANGE l -100 100", "*8\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n"),
+        (
+            "LRANGE l -100 100",
+            "*8\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n",
+        ),
         ("LRANGE l 5 2", "*0\r\n"),
         ("LRANGE l 20 30", "*0\r\n"),
-        ("LRANGE l -9223372036854775808 9223372036854775807", "*8\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n"),
+        (
+            "LRANGE l -9223372036854775808 9223372036854775807",
+            "*8\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$2\r\ny2\r\n",
+        ),
         ("LRANGE nolist 0 -1", "*0\r\n"),
         ("LINDEX l 0", "$1\r\nz\r\n"),
         ("LINDEX l -1", "$2\r\ny2\r\n"),
@@ -96,7 +110,10 @@ fn script_basic() {
         ("LSET l -1 Y", "+OK\r\n"),
         ("LSET l 100 x", "-ERR index out of range\r\n"),
         ("LSET l -100 x", "-ERR index out of range\r\n"),
-        ("LRANGE l 0 -1", "*8\r\n$1\r\nz\r\n$1\r\nB\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$1\r\nY\r\n"),
+        (
+            "LRANGE l 0 -1",
+            "*8\r\n$1\r\nz\r\n$1\r\nB\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\ny\r\n$1\r\nY\r\n",
+        ),
         ("LPOP l", "$1\r\nz\r\n"),
         ("RPOP l", "$1\r\nY\r\n"),
         ("LPOP l 2", "*2\r\n$1\r\nB\r\n$1\r\nb\r\n"),
@@ -120,7 +137,10 @@ fn script_edit() {
         ("LINSERT l before nope Z", ":-1\r\n"),
         ("LINSERT nolist before a b", ":0\r\n"),
         ("LINSERT l middle a b", "-ERR syntax error\r\n"),
-        ("LRANGE l 0 -1", "*9\r\n$1\r\na\r\n$1\r\nX\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nY\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n"),
+        (
+            "LRANGE l 0 -1",
+            "*9\r\n$1\r\na\r\n$1\r\nX\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nY\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n",
+        ),
         ("LREM l 2 a", ":2\r\n"),
         ("LRANGE l 0 -1", "*7\r\n$1\r\nX\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nY\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n"),
         ("LREM l -1 c", ":1\r\n"),
@@ -257,4 +277,3 @@ fn script_err() {
         ("LPOP l 9223372036854775807", "*1\r\n$1\r\na\r\n"),
     ]);
 }
-

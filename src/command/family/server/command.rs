@@ -357,7 +357,7 @@ pub(crate) fn keys_of(argv: &[&[u8]]) -> Result<(Vec<usize>, &'static CommandSpe
         return Err("ERR Invalid number of arguments specified for command");
     }
     let mut idx = smallvec::SmallVec::new();
-    c.key_indexes(argv.len(), &mut idx);
+    c.key_indexes_of(argv, &mut idx);
     if idx.is_empty() && !c.has(flag::NO_MANDATORY_KEYS) {
         return Err("ERR Invalid arguments specified for command");
     }

@@ -122,7 +122,8 @@ pub fn zrandmember(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let size = match read_zset(ctx, key) {
         Err(WrongType) => return out.error(error::WRONGTYPE),
         Ok(None) => return out.null(),
-        Ok(Some(z)) => z.len(),
+        Ok(Some(z)) if !z.is_empty() => z.len(),
+        Ok(_) => return out.null(),
     };
     let r = ctx.rng.gen_range(0..size);
     if let Some((m, _)) = peek_zset(&ctx.store.dbs[ctx.dbi], key).and_then(|z| z.at(r)) {
@@ -145,6 +146,9 @@ fn zrandmember_with_count(ctx: &mut DataCtx, key: &[u8], l: i64, withscores: boo
         Ok(None) => return out.array(0),
         Ok(Some(z)) => z.len(),
     };
+    if size == 0 {
+        return out.array(0);
+    }
     let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
     if count == 0 {
         return out.array(0);
@@ -168,8 +172,8 @@ fn zrandmember_with_count(ctx: &mut DataCtx, key: &[u8], l: i64, withscores: boo
     } else if count >= size as u64 {
         // Case 2: the whole set.
         (0..size).collect()
-    } else {
-        // Cases 3 and 4: `count` distinct members, in random order.
+    } else if count * 3 > size as u64 {
+        // Case 3: most of the set: shuffle the ranks partially and keep `count` of them.
         let mut all: Vec<usize> = (0..size).collect();
         let n = count as usize;
         for i in 0..n {
@@ -178,6 +182,18 @@ fn zrandmember_with_count(ctx: &mut DataCtx, key: &[u8], l: i64, withscores: boo
         }
         all.truncate(n);
         all
+    } else {
+        // Case 4: few members of a large set: draw ranks until `count` distinct ones.
+        let n = count as usize;
+        let mut seen = hashbrown::HashSet::with_capacity(n);
+        let mut picked = Vec::with_capacity(n);
+        while picked.len() < n {
+            let r = ctx.rng.gen_range(0..size);
+            if seen.insert(r) {
+                picked.push(r);
+            }
+        }
+        picked
     };
     header(out, ranks.len() as u64);
     let Some(z) = peek_zset(&ctx.store.dbs[ctx.dbi], key) else { return };

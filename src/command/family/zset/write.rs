@@ -349,7 +349,9 @@ pub fn generic_zpop(
     let popped = match write_zset(ctx, key) {
         Ok(Some(z)) => {
             let n = (want.min(z.len() as u64)) as usize;
-            let (_, items) = if max {
+            let (_, items) = if n == 0 {
+                (0, Vec::new())
+            } else if max {
                 let len = z.len();
                 let (c, mut v) = z.remove_ranks(len - n, len - 1, true);
                 v.reverse();

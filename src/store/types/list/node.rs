@@ -394,7 +394,8 @@ mod tests {
 
     #[test]
     fn buffers_grow_by_size_class() {
-        let classes: Vec<usize> = [1, 9, 17, 128, 129, 160, 161, 257, 1300, 4097].iter().map(|&n| grown_cap(n)).collect();
+        let classes: Vec<usize> =
+            [1, 9, 17, 128, 129, 160, 161, 257, 1300, 4097].iter().map(|&n| grown_cap(n)).collect();
         assert_eq!(classes, [8, 16, 32, 128, 160, 160, 192, 320, 1536, 5120]);
     }
 
