@@ -46,6 +46,31 @@ pub fn unknown_command(args: &[&[u8]]) -> String {
     )
 }
 
+/// The exact bytes Redis 7.0 replies to an unknown command (without the leading `-`):
+/// arguments are added while the list is under 128 bytes, each cut to what is left of the
+/// budget and at its first NUL (C's `%.*s`), bytes passed through as they are.
+pub fn unknown_command_bytes(args: &[&[u8]]) -> Vec<u8> {
+    fn c_str(b: &[u8], max: usize) -> &[u8] {
+        let b = &b[..b.len().min(max)];
+        b.iter().position(|&c| c == 0).map_or(b, |nul| &b[..nul])
+    }
+    let mut list = Vec::new();
+    for a in args.iter().skip(1) {
+        if list.len() >= 128 {
+            break;
+        }
+        let budget = 128 - list.len();
+        list.push(b'\'');
+        list.extend_from_slice(c_str(a, budget));
+        list.extend_from_slice(b"' ");
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_str(args.first().copied().unwrap_or(b""), 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&list);
+    msg
+}
+
 /// `ERR unknown subcommand 'x'. Try CMD HELP.`
 pub fn unknown_subcommand(cmd: &str, sub: &[u8]) -> String {
     format!(
@@ -70,4 +95,19 @@ pub fn sanitize(b: &[u8], max: usize) -> String {
     cut.iter()
         .map(|&c| if (32..127).contains(&c) { c as char } else { ' ' })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_command_cuts_like_redis() {
+        let long = vec![b'a'; 200];
+        let msg = unknown_command_bytes(&[b"FOO", &long, b"b"]);
+        let want = format!("ERR unknown command 'FOO', with args beginning with: '{}' ", "a".repeat(128));
+        assert_eq!(msg, want.as_bytes());
+        let msg = unknown_command_bytes(&[b"x\0y", b"a\0b", b"\xff"]);
+        assert_eq!(msg, b"ERR unknown command 'x', with args beginning with: 'a' '\xff' ");
+    }
 }

@@ -464,7 +464,7 @@ impl Loop {
                 }
                 Parsed::Error(msg) => {
                     crate::observe::log::verbose(&format!("Protocol error ({msg}) from client"));
-                    self.write_sync(ci, |o| o.error(&msg));
+                    self.write_sync(ci, |o| o.error(&format!("ERR {msg}")));
                     self.conns[ci].close_after_flush = true;
                     pos = inbuf.len();
                     break;

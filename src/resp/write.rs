@@ -98,6 +98,12 @@ impl<'a> Out<'a> {
         }
         self.buf.extend_from_slice(b"\r\n");
     }
+    /// An error reply from raw bytes (client bytes quoted in it pass through as Redis does).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        self.buf.push(b'-');
+        self.buf.extend(msg.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        self.buf.extend_from_slice(b"\r\n");
+    }
     #[inline]
     pub fn int(&mut self, n: i64) {
         push_num(self.buf, b':', n);

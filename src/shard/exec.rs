@@ -37,6 +37,13 @@ pub fn encode_command(args: &[&[u8]], raw: &mut Vec<u8>) {
 pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &mut Out) -> Dispatch {
     st.stats.total_commands_processed += 1;
     let in_multi = st.clients.get(ci).is_some_and(|c| c.multi.is_some());
+    if args.first().and_then(|n| table::lookup(n)).is_none() {
+        if in_multi {
+            st.clients[ci].multi_error = true;
+        }
+        out.error_bytes(&error::unknown_command_bytes(args));
+        return Dispatch::Replied;
+    }
     let spec = match table::resolve(args) {
         Ok(s) => s,
         Err(e) => {
