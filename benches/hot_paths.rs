@@ -11,7 +11,9 @@ fn resp(c: &mut Criterion) {
     let mut pipeline = Vec::new();
     for i in 0..16 {
         let k = format!("key:{i:012}");
-        pipeline.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$16\r\nvvvvvvvvvvvvvvvv\r\n", k.len(), k).as_bytes());
+        pipeline.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$16\r\nvvvvvvvvvvvvvvvv\r\n", k.len(), k).as_bytes(),
+        );
     }
     let limits = ParseLimits::default();
     let mut g = c.benchmark_group("resp");

@@ -1,8 +1,7 @@
 //! Redis-style error replies. Clients match on these prefixes and often on the whole text, so
 //! every text here is copied from Redis 7.0's behaviour and kept in one place.
 
-pub const WRONGTYPE: &str =
-    "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
@@ -22,10 +21,7 @@ pub const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabl
 /// `ERR wrong number of arguments for 'name' command`, with the name as the client sent it
 /// lower-cased, as Redis 7 prints it.
 pub fn wrong_arity(name: &[u8]) -> String {
-    format!(
-        "ERR wrong number of arguments for '{}' command",
-        String::from_utf8_lossy(name).to_lowercase()
-    )
+    format!("ERR wrong number of arguments for '{}' command", String::from_utf8_lossy(name).to_lowercase())
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` exactly as Redis 7.0 (the
@@ -73,11 +69,7 @@ pub fn unknown_command_bytes(args: &[&[u8]]) -> Vec<u8> {
 
 /// `ERR unknown subcommand 'x'. Try CMD HELP.`
 pub fn unknown_subcommand(cmd: &str, sub: &[u8]) -> String {
-    format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        sanitize(sub, 128),
-        cmd.to_uppercase()
-    )
+    format!("ERR unknown subcommand '{}'. Try {} HELP.", sanitize(sub, 128), cmd.to_uppercase())
 }
 
 pub fn invalid_expire(cmd: &str) -> String {
@@ -92,9 +84,7 @@ pub fn moved(slot: u16, addr: &str) -> String {
 /// and truncated.
 pub fn sanitize(b: &[u8], max: usize) -> String {
     let cut = &b[..b.len().min(max)];
-    cut.iter()
-        .map(|&c| if (32..127).contains(&c) { c as char } else { ' ' })
-        .collect()
+    cut.iter().map(|&c| if (32..127).contains(&c) { c as char } else { ' ' }).collect()
 }
 
 #[cfg(test)]

@@ -47,13 +47,7 @@ fn bytes_equal(a: u8, b: u8, nocase: bool) -> bool {
 /// `skip_longer_matches` is shared by the whole match: once the part after some `*` failed to
 /// match at every later position, no earlier `*` can help by eating more, so every active
 /// `*` loop stops. That keeps the work polynomial.
-fn match_from(
-    pattern: &[u8],
-    subject: &[u8],
-    nocase: bool,
-    skip_longer_matches: &mut bool,
-    nesting: usize,
-) -> bool {
+fn match_from(pattern: &[u8], subject: &[u8], nocase: bool, skip_longer_matches: &mut bool, nesting: usize) -> bool {
     if nesting > MAX_STAR_NESTING {
         return false;
     }
@@ -69,13 +63,7 @@ fn match_from(
                     return true;
                 }
                 while s < subject.len() {
-                    if match_from(
-                        &pattern[p + 1..],
-                        &subject[s..],
-                        nocase,
-                        skip_longer_matches,
-                        nesting + 1,
-                    ) {
+                    if match_from(&pattern[p + 1..], &subject[s..], nocase, skip_longer_matches, nesting + 1) {
                         return true;
                     }
                     if *skip_longer_matches {
@@ -275,10 +263,6 @@ mod tests {
         let deep = b"a*".repeat(5000);
         assert!(!glob_match(&deep, &vec![b'a'; 6000], false));
         let shallow = b"a*".repeat(MAX_STAR_NESTING);
-        assert!(glob_match(
-            &shallow,
-            &vec![b'a'; MAX_STAR_NESTING + 5],
-            false
-        ));
+        assert!(glob_match(&shallow, &vec![b'a'; MAX_STAR_NESTING + 5], false));
     }
 }

@@ -23,7 +23,10 @@ fn messages_reach_every_shard_in_order() {
         assert!(matches!(r, Reply::Array(_)), "{r:?}");
     }
     let mut p = tess.raw();
-    assert_eq!(cmd(&mut p, &["PUBSUB", "NUMSUB", "news"]), Reply::Array(vec![Reply::Bulk(b"news".to_vec()), Reply::Int(4)]));
+    assert_eq!(
+        cmd(&mut p, &["PUBSUB", "NUMSUB", "news"]),
+        Reply::Array(vec![Reply::Bulk(b"news".to_vec()), Reply::Int(4)])
+    );
     assert_eq!(cmd(&mut p, &["PUBSUB", "NUMPAT"]), Reply::Int(1));
     for i in 0..500 {
         assert_eq!(cmd(&mut p, &["PUBLISH", "news", &format!("m{i}")]), Reply::Int(8));

@@ -487,7 +487,13 @@ impl ClusterState {
             .iter()
             .map(|n| NodeAddr { id: n.id.to_string(), ip: self.preferred_endpoint(n).to_string(), port: n.port })
             .collect();
-        ClusterView { enabled: true, myself: nodes[0].clone(), slot_owner: self.slot_owner.clone(), nodes, state_ok: self.state_ok }
+        ClusterView {
+            enabled: true,
+            myself: nodes[0].clone(),
+            slot_owner: self.slot_owner.clone(),
+            nodes,
+            state_ok: self.state_ok,
+        }
     }
 }
 

@@ -165,11 +165,7 @@ impl CommandSpec {
             return;
         }
         let first = self.first_key as usize;
-        let last = if self.last_key < 0 {
-            argc as i64 + self.last_key as i64
-        } else {
-            self.last_key as i64
-        };
+        let last = if self.last_key < 0 { argc as i64 + self.last_key as i64 } else { self.last_key as i64 };
         let step = self.step.max(1) as usize;
         let mut i = first;
         while (i as i64) <= last && i < argc {

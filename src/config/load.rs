@@ -17,11 +17,8 @@ use super::Config;
 const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Redis 7.0 accepts these and ignores them with a warning.
-const DEPRECATED_DIRECTIVES: [&str; 3] = [
-    "list-max-ziplist-entries",
-    "list-max-ziplist-value",
-    "lua-replicate-commands",
-];
+const DEPRECATED_DIRECTIVES: [&str; 3] =
+    ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
 /// What the caller should do instead of starting a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,9 +55,7 @@ pub fn from_args(args: &[String]) -> Result<Config, String> {
     let mut options = args;
     if let Some((first, rest)) = args.split_first() {
         if first == "-" {
-            return Err(String::from(
-                "Reading the configuration from standard input ('-') is not supported",
-            ));
+            return Err(String::from("Reading the configuration from standard input ('-') is not supported"));
         }
         if !first.starts_with('-') {
             let path = Path::new(first);
@@ -71,11 +66,7 @@ pub fn from_args(args: &[String]) -> Result<Config, String> {
     }
     for words in command_line_directives(options)? {
         apply_directive(&mut config, &mut state, &words, 0).map_err(|e| match e {
-            DirectiveError::Plain(msg) => fatal(
-                "Reading the command line arguments",
-                &display_line(&words),
-                &msg,
-            ),
+            DirectiveError::Plain(msg) => fatal("Reading the command line arguments", &display_line(&words), &msg),
             DirectiveError::Fatal(full) => full,
         })?;
     }
@@ -120,11 +111,7 @@ fn command_line_directives(args: &[String]) -> Result<Vec<Vec<String>>, String> 
             Some(option) if last_option_has_value => {
                 // Like Redis, "--port 6380" given as one argument is a name and a value.
                 let mut words = split_args(option).map_err(|_| {
-                    fatal(
-                        "Reading the command line arguments",
-                        arg,
-                        "Unbalanced quotes in configuration line",
-                    )
+                    fatal("Reading the command line arguments", arg, "Unbalanced quotes in configuration line")
                 })?;
                 last_option_has_value = words.len() > 1;
                 let next_is_option = args.get(j + 1).is_some_and(|next| next.starts_with("--"));
@@ -149,29 +136,14 @@ fn command_line_directives(args: &[String]) -> Result<Vec<Vec<String>>, String> 
     Ok(directives)
 }
 
-fn load_file(
-    config: &mut Config,
-    state: &mut LoadState,
-    path: &Path,
-    depth: usize,
-) -> Result<(), String> {
+fn load_file(config: &mut Config, state: &mut LoadState, path: &Path, depth: usize) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
-        return Err(format!(
-            "Too many nested includes (more than {MAX_INCLUDE_DEPTH}) at '{}'",
-            path.display()
-        ));
+        return Err(format!("Too many nested includes (more than {MAX_INCLUDE_DEPTH}) at '{}'", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        format!(
-            "Fatal error, can't open config file '{}': {}",
-            path.display(),
-            io_error_text(&e)
-        )
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("Fatal error, can't open config file '{}': {}", path.display(), io_error_text(&e)))?;
     let text = String::from_utf8_lossy(&bytes);
-    let is_toml = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
+    let is_toml = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
     if is_toml {
         load_toml(config, state, path, &text, depth)
     } else {
@@ -179,27 +151,14 @@ fn load_file(
     }
 }
 
-fn load_conf(
-    config: &mut Config,
-    state: &mut LoadState,
-    path: &Path,
-    text: &str,
-    depth: usize,
-) -> Result<(), String> {
+fn load_conf(config: &mut Config, state: &mut LoadState, path: &Path, text: &str, depth: usize) -> Result<(), String> {
     for (index, raw) in text.split('\n').enumerate() {
-        let context = || {
-            format!(
-                "Reading the configuration file {}, at line {}",
-                path.display(),
-                index + 1
-            )
-        };
+        let context = || format!("Reading the configuration file {}, at line {}", path.display(), index + 1);
         let line = raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let words = split_args(line)
-            .map_err(|_| fatal(&context(), line, "Unbalanced quotes in configuration line"))?;
+        let words = split_args(line).map_err(|_| fatal(&context(), line, "Unbalanced quotes in configuration line"))?;
         apply_directive(config, state, &words, depth).map_err(|e| match e {
             DirectiveError::Plain(msg) => fatal(&context(), line, &msg),
             DirectiveError::Fatal(full) => full,
@@ -211,27 +170,14 @@ fn load_conf(
 /// TOML keys are setting names; a value is a string, number, boolean or an array of those.
 /// For multi-word settings each array string is split like a config line, so both
 /// `save = "3600 1 300 100"` and `save = ["3600 1", "300 100"]` work.
-fn load_toml(
-    config: &mut Config,
-    state: &mut LoadState,
-    path: &Path,
-    text: &str,
-    depth: usize,
-) -> Result<(), String> {
+fn load_toml(config: &mut Config, state: &mut LoadState, path: &Path, text: &str, depth: usize) -> Result<(), String> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        format!(
-            "Reading the configuration file {}\n{}",
-            path.display(),
-            e.to_string().trim_end()
-        )
+        format!("Reading the configuration file {}\n{}", path.display(), e.to_string().trim_end())
     })?;
     for (key, value) in &table {
-        let context = format!(
-            "Reading the configuration file {}, at key '{key}'",
-            path.display()
-        );
-        let directives = toml_directives(key, value)
-            .map_err(|msg| fatal(&context, &format!("{key} = {value}"), &msg))?;
+        let context = format!("Reading the configuration file {}, at key '{key}'", path.display());
+        let directives =
+            toml_directives(key, value).map_err(|msg| fatal(&context, &format!("{key} = {value}"), &msg))?;
         for words in directives {
             apply_directive(config, state, &words, depth).map_err(|e| match e {
                 DirectiveError::Plain(msg) => fatal(&context, &display_line(&words), &msg),
@@ -264,12 +210,7 @@ fn toml_directives(key: &str, value: &toml::Value) -> Result<Vec<Vec<String>>, S
     Ok(vec![words])
 }
 
-fn toml_words(
-    value: &toml::Value,
-    multi_arg: bool,
-    in_array: bool,
-    words: &mut Vec<String>,
-) -> Result<(), String> {
+fn toml_words(value: &toml::Value, multi_arg: bool, in_array: bool, words: &mut Vec<String>) -> Result<(), String> {
     match value {
         toml::Value::String(s) if multi_arg && in_array => {
             let split = split_args(s).map_err(|_| "Unbalanced quotes in array element")?;
@@ -311,8 +252,7 @@ fn apply_directive(
         let split;
         let args = match args {
             [one] if setting.is_multi_arg() && !one.is_empty() => {
-                split = split_args(one)
-                    .map_err(|_| "Unbalanced quotes in configuration line".to_owned())?;
+                split = split_args(one).map_err(|_| "Unbalanced quotes in configuration line".to_owned())?;
                 &split[..]
             }
             _ => args,
@@ -326,28 +266,18 @@ fn apply_directive(
         return Ok(());
     }
     match (name.as_str(), args) {
-        ("include", [path]) => {
-            load_file(config, state, Path::new(path), depth + 1).map_err(DirectiveError::Fatal)
-        }
+        ("include", [path]) => load_file(config, state, Path::new(path), depth + 1).map_err(DirectiveError::Fatal),
         ("rename-command", [command, new_name]) => {
-            config
-                .rename_commands
-                .push((command.clone(), new_name.clone()));
+            config.rename_commands.push((command.clone(), new_name.clone()));
             Ok(())
         }
-        _ => Err("Bad directive or wrong number of arguments"
-            .to_owned()
-            .into()),
+        _ => Err("Bad directive or wrong number of arguments".to_owned().into()),
     }
 }
 
 /// In files and on the command line the first `save` line replaces the built-in points and
 /// later ones add to it (so `save 900 1` + `save 300 10` keeps both); `save ""` clears.
-fn apply_save_line(
-    config: &mut Config,
-    state: &mut LoadState,
-    args: &[String],
-) -> Result<(), String> {
+fn apply_save_line(config: &mut Config, state: &mut LoadState, args: &[String]) -> Result<(), String> {
     let before = config.save.clone();
     // `set_save` leaves the points untouched when it fails.
     set_save(config, args)?;
@@ -375,9 +305,7 @@ fn check_startup(config: &Config) -> Result<(), String> {
         ));
     }
     if config.cluster_enabled && config.replicaof.is_some() {
-        return Err(String::from(
-            "replicaof directive not allowed in cluster mode",
-        ));
+        return Err(String::from("replicaof directive not allowed in cluster mode"));
     }
     Ok(())
 }

@@ -35,8 +35,8 @@ use std::path::PathBuf;
 pub use load::{early_action, from_args, EarlyAction};
 pub use table::{all_settings, lookup, Setting};
 pub use types::{
-    notify, AppendFsync, ClientClass, EnableFlag, LogLevel, MaxmemoryPolicy, OutputBufferLimit,
-    OutputBufferLimits, PreferredEndpointType, RedisEnum, ReplDisklessLoad, ReplicaOf, SavePoint,
+    notify, AppendFsync, ClientClass, EnableFlag, LogLevel, MaxmemoryPolicy, OutputBufferLimit, OutputBufferLimits,
+    PreferredEndpointType, RedisEnum, ReplDisklessLoad, ReplicaOf, SavePoint,
 };
 
 use crate::limits::MAX_SHARDS;
@@ -259,11 +259,7 @@ impl Config {
     /// Placeholder values only; every field is overwritten from the table by `default()`,
     /// which is the single place defaults are written down.
     fn blank() -> Config {
-        let no_limit = OutputBufferLimit {
-            hard_bytes: 0,
-            soft_bytes: 0,
-            soft_s: 0,
-        };
+        let no_limit = OutputBufferLimit { hard_bytes: 0, soft_bytes: 0, soft_s: 0 };
         Config {
             port: 0,
             bind: Vec::new(),
@@ -318,11 +314,7 @@ impl Config {
             lfu_decay_time_min: 0,
             proto_max_bulk_len_bytes: 0,
             client_query_buffer_limit_bytes: 0,
-            client_output_buffer_limit: OutputBufferLimits {
-                normal: no_limit,
-                replica: no_limit,
-                pubsub: no_limit,
-            },
+            client_output_buffer_limit: OutputBufferLimits { normal: no_limit, replica: no_limit, pubsub: no_limit },
             cluster_enabled: false,
             cluster_config_file: String::new(),
             cluster_node_timeout_ms: 0,
@@ -383,11 +375,7 @@ impl Config {
     /// Shard threads to start: `shards`, or when 0 the CPUs in the process's affinity mask
     /// (so `taskset` and container cpusets are honoured), always within 1..=MAX_SHARDS.
     pub fn shard_count(&self) -> usize {
-        let wanted = if self.shards == 0 {
-            allowed_cpu_count()
-        } else {
-            self.shards
-        };
+        let wanted = if self.shards == 0 { allowed_cpu_count() } else { self.shards };
         wanted.clamp(1, MAX_SHARDS)
     }
 

@@ -40,10 +40,7 @@ pub(crate) fn string2ll(s: &str) -> Option<i64> {
 /// Redis lets `strtoull` saturate on overflow; here an overflowing size is an error instead,
 /// which only changes the outcome for absurd inputs.
 pub(crate) fn memtoull(s: &str) -> Option<u64> {
-    let unit_at = s
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(s.len());
+    let unit_at = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(unit_at);
     let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -55,11 +52,7 @@ pub(crate) fn memtoull(s: &str) -> Option<u64> {
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    let value: u64 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
+    let value: u64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
     value.checked_mul(multiplier)
 }
 
@@ -270,10 +263,7 @@ pub(crate) fn format_memory(bytes: i128) -> String {
 
 /// A word for a redis.conf line: bare when that reads back the same, else quoted.
 pub(crate) fn conf_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'));
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'));
     if plain {
         word.to_owned()
     } else {
@@ -291,18 +281,7 @@ mod tests {
         assert_eq!(string2ll("-5"), Some(-5));
         assert_eq!(string2ll("9223372036854775807"), Some(i64::MAX));
         assert_eq!(string2ll("-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            "",
-            "-",
-            "-0",
-            "010",
-            "+5",
-            " 5",
-            "5 ",
-            "5.0",
-            "1k",
-            "9223372036854775808",
-        ] {
+        for bad in ["", "-", "-0", "010", "+5", " 5", "5 ", "5.0", "1k", "9223372036854775808"] {
             assert_eq!(string2ll(bad), None, "{bad:?}");
         }
     }
@@ -319,15 +298,7 @@ mod tests {
         assert_eq!(memtoull(""), Some(0));
         assert_eq!(memtoull("mb"), Some(0));
         assert_eq!(memtoull("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "-1",
-            "1.5gb",
-            " 5",
-            "+5",
-            "1tb",
-            "5 mb",
-            "99999999999999999999gb",
-        ] {
+        for bad in ["-1", "1.5gb", " 5", "+5", "1tb", "5 mb", "99999999999999999999gb"] {
             assert_eq!(memtoull(bad), None, "{bad:?}");
         }
     }
@@ -346,15 +317,9 @@ mod tests {
     #[test]
     fn split_args_quoting() {
         let words = |s: &str| split_args(s).map_err(|_| ());
-        assert_eq!(
-            words("  save 900 1  "),
-            Ok(vec!["save".into(), "900".into(), "1".into()])
-        );
+        assert_eq!(words("  save 900 1  "), Ok(vec!["save".into(), "900".into(), "1".into()]));
         assert_eq!(words(r#"save """#), Ok(vec!["save".into(), String::new()]));
-        assert_eq!(
-            words(r#"a "b c" 'd e'"#),
-            Ok(vec!["a".into(), "b c".into(), "d e".into()])
-        );
+        assert_eq!(words(r#"a "b c" 'd e'"#), Ok(vec!["a".into(), "b c".into(), "d e".into()]));
         assert_eq!(words(r#""\x41\n\"""#), Ok(vec!["A\n\"".into()]));
         assert_eq!(words(r"'it\'s'"), Ok(vec!["it's".into()]));
         assert_eq!(words(r#"ab"cd""#), Ok(vec!["abcd".into()]));

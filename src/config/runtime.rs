@@ -58,11 +58,7 @@ impl Config {
     /// The error is the reply text without the leading `-`, exactly as Redis 7.0 words it.
     /// The command layer checks the arity (`ERR wrong number of arguments for 'config|set'
     /// command`) before calling; an empty `pairs` is a no-op.
-    pub fn config_set_for(
-        &mut self,
-        pairs: &[(&[u8], &[u8])],
-        client_is_local: bool,
-    ) -> Result<(), String> {
+    pub fn config_set_for(&mut self, pairs: &[(&[u8], &[u8])], client_is_local: bool) -> Result<(), String> {
         struct Planned<'a> {
             setting: &'static Setting,
             matched: &'static str,
@@ -73,9 +69,7 @@ impl Config {
         for (name, value) in pairs {
             let typed = String::from_utf8_lossy(name);
             let Some((setting, matched)) = std::str::from_utf8(name).ok().and_then(lookup) else {
-                return Err(format!(
-                    "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
-                ));
+                return Err(format!("ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"));
             };
             let refusal = if setting.is_immutable() {
                 Some("can't set immutable config")
@@ -89,25 +83,15 @@ impl Config {
             if let Some(why) = refusal {
                 return Err(set_failed(&typed, why));
             }
-            planned.push(Planned {
-                setting,
-                matched,
-                value,
-            });
+            planned.push(Planned { setting, matched, value });
         }
         // Second pass on a copy, so a bad value leaves every setting as it was.
         let mut next = self.clone();
         for p in &planned {
             let value = std::str::from_utf8(p.value)
                 .map_err(|_| set_failed(p.matched, "argument must be a valid UTF-8 string"))?;
-            let args = if p.setting.is_multi_arg() {
-                split_spaces(value)
-            } else {
-                vec![value.to_owned()]
-            };
-            p.setting
-                .apply(&mut next, &args)
-                .map_err(|msg| set_failed(p.matched, &msg))?;
+            let args = if p.setting.is_multi_arg() { split_spaces(value) } else { vec![value.to_owned()] };
+            p.setting.apply(&mut next, &args).map_err(|msg| set_failed(p.matched, &msg))?;
         }
         *self = next;
         Ok(())
@@ -141,11 +125,7 @@ impl Config {
             }
         }
         for (command, new_name) in &self.rename_commands {
-            text.push_str(&format!(
-                "rename-command {} {}\n",
-                conf_word(command),
-                conf_word(new_name)
-            ));
+            text.push_str(&format!("rename-command {} {}\n", conf_word(command), conf_word(new_name)));
         }
         text
     }
@@ -163,12 +143,10 @@ impl Config {
             }
             let value = match (&setting.kind, setting.value(self)) {
                 (Kind::Bool { .. }, Some(Value::Bool(b))) => toml::Value::Boolean(b),
-                (Kind::Int { fmt, .. }, Some(Value::Int(n))) if *fmt == NumFmt::Plain => {
-                    match i64::try_from(n) {
-                        Ok(n) => toml::Value::Integer(n),
-                        Err(_) => toml::Value::String(n.to_string()),
-                    }
-                }
+                (Kind::Int { fmt, .. }, Some(Value::Int(n))) if *fmt == NumFmt::Plain => match i64::try_from(n) {
+                    Ok(n) => toml::Value::Integer(n),
+                    Err(_) => toml::Value::String(n.to_string()),
+                },
                 _ => {
                     let lines = rewrite_lines(setting, self);
                     let words: Vec<String> = lines.into_iter().flatten().collect();

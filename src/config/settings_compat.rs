@@ -8,8 +8,8 @@
 
 use super::special;
 use super::table::{
-    choice, flag, int, mem, special, text, NumFmt, Setting, Store, IMMUTABLE, INT_MAX, LONG_MAX,
-    MULTI_ARG, MUTABLE, UINT_MAX,
+    choice, flag, int, mem, special, text, NumFmt, Setting, Store, IMMUTABLE, INT_MAX, LONG_MAX, MULTI_ARG, MUTABLE,
+    UINT_MAX,
 };
 
 const C: Store = Store::Compat;
@@ -21,12 +21,7 @@ const MAXMEMORY_CLIENTS: Setting = Setting {
     name: "maxmemory-clients",
     alias: None,
     flags: MUTABLE,
-    kind: super::table::Kind::Int {
-        min: -100,
-        max: LONG_MAX,
-        default: 0,
-        fmt: NumFmt::MemoryOrPercent,
-    },
+    kind: super::table::Kind::Int { min: -100, max: LONG_MAX, default: 0, fmt: NumFmt::MemoryOrPercent },
     store: C,
 };
 
@@ -34,12 +29,7 @@ const UNIXSOCKETPERM: Setting = Setting {
     name: "unixsocketperm",
     alias: None,
     flags: IMMUTABLE,
-    kind: super::table::Kind::Int {
-        min: 0,
-        max: 0o777,
-        default: 0,
-        fmt: NumFmt::Octal,
-    },
+    kind: super::table::Kind::Int { min: 0, max: 0o777, default: 0, fmt: NumFmt::Octal },
     store: C,
 };
 
@@ -47,27 +37,14 @@ pub(crate) static SETTINGS: &[Setting] = &[
     // Process and logging.
     flag("always-show-logo", IMMUTABLE, false, C),
     flag("set-proc-title", IMMUTABLE, true, C),
-    text(
-        "proc-title-template",
-        MUTABLE,
-        "{title} {listen-addr} {server-mode}",
-        C,
-    ),
-    choice(
-        "supervised",
-        IMMUTABLE,
-        &["no", "upstart", "systemd", "auto"],
-        0,
-        C,
-    ),
+    text("proc-title-template", MUTABLE, "{title} {listen-addr} {server-mode}", C),
+    choice("supervised", IMMUTABLE, &["no", "upstart", "systemd", "auto"], 0, C),
     flag("syslog-enabled", IMMUTABLE, false, C),
     text("syslog-ident", IMMUTABLE, "redis", C),
     choice(
         "syslog-facility",
         IMMUTABLE,
-        &[
-            "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
-        ],
+        &["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"],
         1,
         C,
     ),
@@ -75,29 +52,11 @@ pub(crate) static SETTINGS: &[Setting] = &[
     flag("crash-memcheck-enabled", MUTABLE, true, C),
     text("ignore-warnings", MUTABLE, "", C),
     choice("enable-module-command", IMMUTABLE, YES_NO_LOCAL, 0, C),
-    special(
-        "shutdown-on-sigint",
-        MULTI_ARG,
-        &special::SHUTDOWN_ON_SIGINT,
-    ),
-    special(
-        "shutdown-on-sigterm",
-        MULTI_ARG,
-        &special::SHUTDOWN_ON_SIGTERM,
-    ),
+    special("shutdown-on-sigint", MULTI_ARG, &special::SHUTDOWN_ON_SIGINT),
+    special("shutdown-on-sigterm", MULTI_ARG, &special::SHUTDOWN_ON_SIGTERM),
     int("shutdown-timeout", MUTABLE, 0, INT_MAX, 10, C),
-    choice(
-        "oom-score-adj",
-        MUTABLE,
-        &["no", "yes", "relative", "absolute"],
-        0,
-        C,
-    ),
-    special(
-        "oom-score-adj-values",
-        MULTI_ARG,
-        &special::OOM_SCORE_ADJ_VALUES,
-    ),
+    choice("oom-score-adj", MUTABLE, &["no", "yes", "relative", "absolute"], 0, C),
+    special("oom-score-adj-values", MULTI_ARG, &special::OOM_SCORE_ADJ_VALUES),
     flag("disable-thp", MUTABLE, true, C),
     flag("jemalloc-bg-thread", MUTABLE, true, C),
     text("server_cpulist", IMMUTABLE, "", C),
@@ -114,49 +73,16 @@ pub(crate) static SETTINGS: &[Setting] = &[
     MAXMEMORY_CLIENTS,
     flag("dynamic-hz", MUTABLE, true, C),
     flag("activedefrag", MUTABLE, false, C),
-    mem(
-        "active-defrag-ignore-bytes",
-        MUTABLE,
-        1,
-        LLONG_MAX,
-        100 << 20,
-        C,
-    ),
+    mem("active-defrag-ignore-bytes", MUTABLE, 1, LLONG_MAX, 100 << 20, C),
     int("active-defrag-threshold-lower", MUTABLE, 0, 1000, 10, C),
     int("active-defrag-threshold-upper", MUTABLE, 0, 1000, 100, C),
     int("active-defrag-cycle-min", MUTABLE, 1, 99, 1, C),
     int("active-defrag-cycle-max", MUTABLE, 1, 99, 25, C),
-    int(
-        "active-defrag-max-scan-fields",
-        MUTABLE,
-        1,
-        LONG_MAX,
-        1000,
-        C,
-    ),
-    int(
-        "tracking-table-max-keys",
-        MUTABLE,
-        0,
-        LONG_MAX,
-        1_000_000,
-        C,
-    ),
+    int("active-defrag-max-scan-fields", MUTABLE, 1, LONG_MAX, 1000, C),
+    int("tracking-table-max-keys", MUTABLE, 0, LONG_MAX, 1_000_000, C),
     int("busy-reply-threshold", MUTABLE, 0, LONG_MAX, 5000, C).alias("lua-time-limit"),
-    choice(
-        "sanitize-dump-payload",
-        MUTABLE,
-        &["no", "yes", "clients"],
-        0,
-        C,
-    ),
-    choice(
-        "acl-pubsub-default",
-        MUTABLE,
-        &["allchannels", "resetchannels"],
-        1,
-        C,
-    ),
+    choice("sanitize-dump-payload", MUTABLE, &["no", "yes", "clients"], 0, C),
+    choice("acl-pubsub-default", MUTABLE, &["allchannels", "resetchannels"], 1, C),
     // Persistence details.
     flag("rdb-del-sync-files", MUTABLE, false, C),
     flag("rdb-save-incremental-fsync", MUTABLE, true, C),
@@ -173,13 +99,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
     int("replica-announce-port", MUTABLE, 0, 65535, 0, C).alias("slave-announce-port"),
     int("min-replicas-to-write", MUTABLE, 0, INT_MAX, 0, C).alias("min-slaves-to-write"),
     int("min-replicas-max-lag", MUTABLE, 0, INT_MAX, 10, C).alias("min-slaves-max-lag"),
-    choice(
-        "propagation-error-behavior",
-        MUTABLE,
-        &["ignore", "panic", "panic-on-replicas"],
-        0,
-        C,
-    ),
+    choice("propagation-error-behavior", MUTABLE, &["ignore", "panic", "panic-on-replicas"], 0, C),
     int("cluster-announce-tls-port", MUTABLE, 0, 65535, 0, C),
     // TLS (Tessera's TLS listener is configured here once it exists).
     int("tls-port", MUTABLE, 0, 65535, 0, C),
@@ -195,13 +115,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
     text("tls-protocols", MUTABLE, "", C),
     text("tls-ciphers", MUTABLE, "", C),
     text("tls-ciphersuites", MUTABLE, "", C),
-    choice(
-        "tls-auth-clients",
-        MUTABLE,
-        &["no", "yes", "optional"],
-        1,
-        C,
-    ),
+    choice("tls-auth-clients", MUTABLE, &["no", "yes", "optional"], 1, C),
     flag("tls-cluster", MUTABLE, false, C),
     flag("tls-replication", MUTABLE, false, C),
     flag("tls-prefer-server-ciphers", MUTABLE, false, C),

@@ -33,11 +33,7 @@ fn none_if_single_empty(args: &[String]) -> &[String] {
 pub(crate) static SAVE: SpecialOps = SpecialOps {
     set: set_save,
     get: |c| {
-        let parts: Vec<String> = c
-            .save
-            .iter()
-            .map(|p| format!("{} {}", p.seconds, p.changes))
-            .collect();
+        let parts: Vec<String> = c.save.iter().map(|p| format!("{} {}", p.seconds, p.changes)).collect();
         parts.join(" ")
     },
     init: |c| {
@@ -50,10 +46,7 @@ pub(crate) static SAVE: SpecialOps = SpecialOps {
         if c.save.is_empty() {
             return vec![words(&[""])];
         }
-        c.save
-            .iter()
-            .map(|p| vec![p.seconds.to_string(), p.changes.to_string()])
-            .collect()
+        c.save.iter().map(|p| vec![p.seconds.to_string(), p.changes.to_string()]).collect()
     },
 };
 
@@ -72,9 +65,7 @@ pub(crate) fn set_save(c: &mut Config, args: &[String]) -> Result<(), String> {
         let seconds = strtoll_whole(seconds).and_then(|s| u64::try_from(s).ok());
         let changes = strtoll_whole(changes).and_then(|n| u64::try_from(n).ok());
         match (seconds, changes) {
-            (Some(seconds), Some(changes)) if seconds >= 1 => {
-                points.push(SavePoint { seconds, changes })
-            }
+            (Some(seconds), Some(changes)) if seconds >= 1 => points.push(SavePoint { seconds, changes }),
             _ => return Err(INVALID.to_owned()),
         }
     }
@@ -104,11 +95,7 @@ pub(crate) static DIR: SpecialOps = SpecialOps {
             // chdir("") fails with ENOENT; joining "" would silently keep the old dir.
             return Err("No such file or directory".to_owned());
         }
-        let base = if c.dir.is_absolute() {
-            c.dir.clone()
-        } else {
-            current_dir()
-        };
+        let base = if c.dir.is_absolute() { c.dir.clone() } else { current_dir() };
         let resolved = std::fs::canonicalize(base.join(path)).map_err(|e| io_error_text(&e))?;
         if !resolved.is_dir() {
             return Err("Not a directory".to_owned());
@@ -139,8 +126,8 @@ pub(crate) static NOTIFY_KEYSPACE_EVENTS: SpecialOps = SpecialOps {
         let [classes] = args else {
             return Err("wrong number of arguments".to_owned());
         };
-        c.notify_keyspace_events = notify::parse(classes)
-            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_owned())?;
+        c.notify_keyspace_events =
+            notify::parse(classes).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_owned())?;
         Ok(())
     },
     get: |c| notify::format(c.notify_keyspace_events),
@@ -155,34 +142,16 @@ pub(crate) static CLIENT_OUTPUT_BUFFER_LIMIT: SpecialOps = SpecialOps {
             .iter()
             .map(|class| {
                 let l = c.client_output_buffer_limit.get(*class);
-                format!(
-                    "{} {} {} {}",
-                    class.as_str(),
-                    l.hard_bytes,
-                    l.soft_bytes,
-                    l.soft_s
-                )
+                format!("{} {} {} {}", class.as_str(), l.hard_bytes, l.soft_bytes, l.soft_s)
             })
             .collect();
         parts.join(" ")
     },
     init: |c| {
         let limits = &mut c.client_output_buffer_limit;
-        limits.normal = OutputBufferLimit {
-            hard_bytes: 0,
-            soft_bytes: 0,
-            soft_s: 0,
-        };
-        limits.replica = OutputBufferLimit {
-            hard_bytes: 256 << 20,
-            soft_bytes: 64 << 20,
-            soft_s: 60,
-        };
-        limits.pubsub = OutputBufferLimit {
-            hard_bytes: 32 << 20,
-            soft_bytes: 8 << 20,
-            soft_s: 60,
-        };
+        limits.normal = OutputBufferLimit { hard_bytes: 0, soft_bytes: 0, soft_s: 0 };
+        limits.replica = OutputBufferLimit { hard_bytes: 256 << 20, soft_bytes: 64 << 20, soft_s: 60 };
+        limits.pubsub = OutputBufferLimit { hard_bytes: 32 << 20, soft_bytes: 8 << 20, soft_s: 60 };
     },
     rewrite: |c| {
         ClientClass::ALL
@@ -214,28 +183,17 @@ fn set_client_output_buffer_limit(c: &mut Config, args: &[String]) -> Result<(),
             "normal" => ClientClass::Normal,
             "slave" | "replica" => ClientClass::Replica,
             "pubsub" => ClientClass::Pubsub,
-            _ => {
-                return Err(
-                    "Invalid client class specified in buffer limit configuration.".to_owned(),
-                )
-            }
+            _ => return Err("Invalid client class specified in buffer limit configuration.".to_owned()),
         };
         let soft_s = strtoll_whole(soft_s).and_then(|s| u64::try_from(s).ok());
         match (memtoull(hard), memtoull(soft), soft_s) {
-            (Some(hard_bytes), Some(soft_bytes), Some(soft_s)) => updated.set(
-                class,
-                OutputBufferLimit {
-                    hard_bytes,
-                    soft_bytes,
-                    soft_s,
-                },
-            ),
+            (Some(hard_bytes), Some(soft_bytes), Some(soft_s)) => {
+                updated.set(class, OutputBufferLimit { hard_bytes, soft_bytes, soft_s })
+            }
             _ => {
-                return Err(
-                    "Error in hard, soft or soft_seconds setting in buffer limit \
+                return Err("Error in hard, soft or soft_seconds setting in buffer limit \
                             configuration."
-                        .to_owned(),
-                )
+                    .to_owned())
             }
         }
     }
@@ -252,13 +210,9 @@ pub(crate) static REPLICAOF: SpecialOps = SpecialOps {
             c.replicaof = None;
             return Ok(());
         }
-        let port = strtoll_whole(port)
-            .and_then(|p| u16::try_from(p).ok())
-            .ok_or_else(|| "Invalid master port".to_owned())?;
-        c.replicaof = Some(ReplicaOf {
-            host: host.clone(),
-            port,
-        });
+        let port =
+            strtoll_whole(port).and_then(|p| u16::try_from(p).ok()).ok_or_else(|| "Invalid master port".to_owned())?;
+        c.replicaof = Some(ReplicaOf { host: host.clone(), port });
         Ok(())
     },
     get: |c| match &c.replicaof {
@@ -279,10 +233,7 @@ pub(crate) static LATENCY_PERCENTILES: SpecialOps = SpecialOps {
             let value = parse_long_double(word)
                 .ok_or_else(|| "Invalid latency-tracking-info-percentiles parameters".to_owned())?;
             if !(0.0..=100.0).contains(&value) {
-                return Err(
-                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-                        .to_owned(),
-                );
+                return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".to_owned());
             }
             values.push(value);
         }
@@ -303,9 +254,7 @@ pub(crate) static LATENCY_PERCENTILES: SpecialOps = SpecialOps {
 
 /// Redis `string2ld`: a finite number with nothing around it.
 fn parse_long_double(word: &str) -> Option<f64> {
-    let plain = word
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    let plain = word.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
     if !plain || word.is_empty() {
         return None;
     }
@@ -333,27 +282,18 @@ pub(crate) static OOM_SCORE_ADJ_VALUES: SpecialOps = SpecialOps {
             match strtoll_whole(word) {
                 Some(v) if (-2000..=2000).contains(&v) => values.push(v.to_string()),
                 _ => {
-                    return Err(
-                        "Invalid oom-score-adj-values, elements must be between -2000 \
+                    return Err("Invalid oom-score-adj-values, elements must be between -2000 \
                                 and 2000."
-                            .to_owned(),
-                    )
+                        .to_owned())
                 }
             }
         }
-        c.compat
-            .insert("oom-score-adj-values", Value::Str(values.join(" ")));
+        c.compat.insert("oom-score-adj-values", Value::Str(values.join(" ")));
         Ok(())
     },
     get: |c| compat_text(c, "oom-score-adj-values", "0 200 800"),
     init: |_| {},
-    rewrite: |c| {
-        vec![split_spaces(&compat_text(
-            c,
-            "oom-score-adj-values",
-            "0 200 800",
-        ))]
-    },
+    rewrite: |c| vec![split_spaces(&compat_text(c, "oom-score-adj-values", "0 200 800"))],
 };
 
 fn compat_text(c: &Config, name: &str, default: &str) -> String {
@@ -372,12 +312,7 @@ fn set_shutdown_flags(c: &mut Config, name: &'static str, args: &[String]) -> Re
         let position = SHUTDOWN_FLAGS
             .iter()
             .position(|f| f.eq_ignore_ascii_case(word))
-            .ok_or_else(|| {
-                format!(
-                    "argument(s) must be one of the following: {}",
-                    SHUTDOWN_FLAGS.join(", ")
-                )
-            })?;
+            .ok_or_else(|| format!("argument(s) must be one of the following: {}", SHUTDOWN_FLAGS.join(", ")))?;
         // "default" is the empty set; the others are bits 0..3.
         if position > 0 {
             mask |= 1 << (position - 1);
@@ -406,24 +341,12 @@ pub(crate) static SHUTDOWN_ON_SIGINT: SpecialOps = SpecialOps {
     set: |c, args| set_shutdown_flags(c, "shutdown-on-sigint", args),
     get: |c| compat_text(c, "shutdown-on-sigint", "default"),
     init: |_| {},
-    rewrite: |c| {
-        vec![split_spaces(&compat_text(
-            c,
-            "shutdown-on-sigint",
-            "default",
-        ))]
-    },
+    rewrite: |c| vec![split_spaces(&compat_text(c, "shutdown-on-sigint", "default"))],
 };
 
 pub(crate) static SHUTDOWN_ON_SIGTERM: SpecialOps = SpecialOps {
     set: |c, args| set_shutdown_flags(c, "shutdown-on-sigterm", args),
     get: |c| compat_text(c, "shutdown-on-sigterm", "default"),
     init: |_| {},
-    rewrite: |c| {
-        vec![split_spaces(&compat_text(
-            c,
-            "shutdown-on-sigterm",
-            "default",
-        ))]
-    },
+    rewrite: |c| vec![split_spaces(&compat_text(c, "shutdown-on-sigterm", "default"))],
 };

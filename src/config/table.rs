@@ -65,33 +65,17 @@ pub struct SpecialOps {
 pub type StrCheck = fn(&str) -> Result<(), &'static str>;
 
 pub enum Kind {
-    Bool {
-        default: bool,
-    },
-    Int {
-        min: i128,
-        max: i128,
-        default: i128,
-        fmt: NumFmt,
-    },
-    Enum {
-        names: &'static [&'static str],
-        default: usize,
-    },
-    Str {
-        default: &'static str,
-        check: Option<StrCheck>,
-    },
+    Bool { default: bool },
+    Int { min: i128, max: i128, default: i128, fmt: NumFmt },
+    Enum { names: &'static [&'static str], default: usize },
+    Str { default: &'static str, check: Option<StrCheck> },
     Special(&'static SpecialOps),
 }
 
 /// Where a setting's value lives.
 pub enum Store {
     /// A typed field of `Config`, reached through these two functions.
-    Field {
-        get: fn(&Config) -> Value,
-        set: fn(&mut Config, Value),
-    },
+    Field { get: fn(&Config) -> Value, set: fn(&mut Config, Value) },
     /// Accepted for compatibility and shown by CONFIG GET, but nothing in Tessera reads it:
     /// kept in `Config::compat` by name, absent meaning the default.
     Compat,
@@ -112,10 +96,7 @@ pub struct Setting {
 
 impl Setting {
     pub const fn alias(self, alias: &'static str) -> Setting {
-        Setting {
-            alias: Some(alias),
-            ..self
-        }
+        Setting { alias: Some(alias), ..self }
     }
 
     pub fn is_immutable(&self) -> bool {
@@ -165,20 +146,15 @@ impl Setting {
 
     pub(crate) fn parse_value(&self, word: &str) -> Result<Value, String> {
         match &self.kind {
-            Kind::Bool { .. } => parse::yes_no(word)
-                .map(Value::Bool)
-                .ok_or_else(|| "argument must be 'yes' or 'no'".to_owned()),
+            Kind::Bool { .. } => {
+                parse::yes_no(word).map(Value::Bool).ok_or_else(|| "argument must be 'yes' or 'no'".to_owned())
+            }
             Kind::Int { min, max, fmt, .. } => parse_number(word, *min, *max, *fmt).map(Value::Int),
             Kind::Enum { names, .. } => names
                 .iter()
                 .position(|name| name.eq_ignore_ascii_case(word))
                 .map(Value::Enum)
-                .ok_or_else(|| {
-                    format!(
-                        "argument(s) must be one of the following: {}",
-                        names.join(", ")
-                    )
-                }),
+                .ok_or_else(|| format!("argument(s) must be one of the following: {}", names.join(", "))),
             Kind::Str { check, .. } => {
                 if let Some(check) = check {
                     check(word).map_err(str::to_owned)?;
@@ -203,11 +179,7 @@ impl Setting {
     pub(crate) fn value(&self, config: &Config) -> Option<Value> {
         match &self.store {
             Store::Field { get, .. } => Some(get(config)),
-            Store::Compat => config
-                .compat
-                .get(self.name)
-                .cloned()
-                .or_else(|| self.default_value()),
+            Store::Compat => config.compat.get(self.name).cloned().or_else(|| self.default_value()),
             Store::Own => None,
         }
     }
@@ -231,16 +203,10 @@ impl Setting {
                 NumFmt::Octal => format!("{n:o}"),
                 _ => n.to_string(),
             },
-            (Kind::Enum { names, .. }, Value::Enum(i)) => {
-                names.get(*i).copied().unwrap_or_default().to_owned()
-            }
+            (Kind::Enum { names, .. }, Value::Enum(i)) => names.get(*i).copied().unwrap_or_default().to_owned(),
             (Kind::Str { .. }, Value::Str(s)) => s.clone(),
             _ => {
-                debug_assert!(
-                    false,
-                    "{}: value {value:?} does not fit its kind",
-                    self.name
-                );
+                debug_assert!(false, "{}: value {value:?} does not fit its kind", self.name);
                 String::new()
             }
         }
@@ -263,12 +229,8 @@ impl Setting {
 /// Parse a number of the given format and check its bounds, with Redis's error texts.
 fn parse_number(word: &str, min: i128, max: i128, fmt: NumFmt) -> Result<i128, String> {
     let value = match fmt {
-        NumFmt::Plain => parse::string2ll(word)
-            .map(i128::from)
-            .ok_or("argument couldn't be parsed into an integer")?,
-        NumFmt::Memory => parse::memtoull(word)
-            .map(i128::from)
-            .ok_or("argument must be a memory value")?,
+        NumFmt::Plain => parse::string2ll(word).map(i128::from).ok_or("argument couldn't be parsed into an integer")?,
+        NumFmt::Memory => parse::memtoull(word).map(i128::from).ok_or("argument must be a memory value")?,
         NumFmt::MemoryOrPercent => match parse::memtoull(word) {
             Some(bytes) => i128::from(bytes),
             None => {
@@ -280,21 +242,14 @@ fn parse_number(word: &str, min: i128, max: i128, fmt: NumFmt) -> Result<i128, S
                     .ok_or("argument must be a memory or percent value")?;
                 let stored = -i128::from(percent);
                 if stored < min {
-                    return Err(format!(
-                        "percentage argument must be less or equal to {}",
-                        -min
-                    ));
+                    return Err(format!("percentage argument must be less or equal to {}", -min));
                 }
                 return Ok(stored);
             }
         },
         NumFmt::Octal => {
             let digits_ok = !word.is_empty() && word.bytes().all(|b| (b'0'..=b'7').contains(&b));
-            let parsed = if digits_ok {
-                i128::from_str_radix(word, 8).ok()
-            } else {
-                None
-            };
+            let parsed = if digits_ok { i128::from_str_radix(word, 8).ok() } else { None };
             parsed.ok_or("argument couldn't be parsed as an octal number")?
         }
     };
@@ -309,20 +264,13 @@ fn parse_number(word: &str, min: i128, max: i128, fmt: NumFmt) -> Result<i128, S
 
 /// Every setting: the ones Tessera acts on, then the ones kept for compatibility.
 pub fn all_settings() -> impl Iterator<Item = &'static Setting> {
-    super::settings_core::SETTINGS
-        .iter()
-        .chain(super::settings_compat::SETTINGS.iter())
+    super::settings_core::SETTINGS.iter().chain(super::settings_compat::SETTINGS.iter())
 }
 
 /// Find a setting by its name or alias, case-insensitively; also returns which of the two
 /// names matched (Redis reports value errors under that name).
 pub fn lookup(name: &str) -> Option<(&'static Setting, &'static str)> {
-    all_settings().find_map(|setting| {
-        setting
-            .names()
-            .find(|n| n.eq_ignore_ascii_case(name))
-            .map(|n| (setting, n))
-    })
+    all_settings().find_map(|setting| setting.names().find(|n| n.eq_ignore_ascii_case(name)).map(|n| (setting, n)))
 }
 
 /// Accessors from a table row to a typed `Config` field. The table's bounds keep every value
@@ -350,9 +298,7 @@ macro_rules! field {
     };
     (enum $f:ident) => {
         $crate::config::table::Store::Field {
-            get: |c| {
-                $crate::config::table::Value::Enum($crate::config::types::RedisEnum::index(c.$f))
-            },
+            get: |c| $crate::config::table::Value::Enum($crate::config::types::RedisEnum::index(c.$f)),
             set: |c, v| {
                 if let $crate::config::table::Value::Enum(i) = v {
                     if let Some(e) = $crate::config::types::RedisEnum::from_index(i) {
@@ -378,57 +324,15 @@ pub(crate) use field;
 // Row builders, so each table row fits on a line or two.
 
 pub const fn flag(name: &'static str, flags: u8, default: bool, store: Store) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Bool { default },
-        store,
-    }
+    Setting { name, alias: None, flags, kind: Kind::Bool { default }, store }
 }
 
-pub const fn int(
-    name: &'static str,
-    flags: u8,
-    min: i128,
-    max: i128,
-    default: i128,
-    store: Store,
-) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Int {
-            min,
-            max,
-            default,
-            fmt: NumFmt::Plain,
-        },
-        store,
-    }
+pub const fn int(name: &'static str, flags: u8, min: i128, max: i128, default: i128, store: Store) -> Setting {
+    Setting { name, alias: None, flags, kind: Kind::Int { min, max, default, fmt: NumFmt::Plain }, store }
 }
 
-pub const fn mem(
-    name: &'static str,
-    flags: u8,
-    min: i128,
-    max: i128,
-    default: i128,
-    store: Store,
-) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Int {
-            min,
-            max,
-            default,
-            fmt: NumFmt::Memory,
-        },
-        store,
-    }
+pub const fn mem(name: &'static str, flags: u8, min: i128, max: i128, default: i128, store: Store) -> Setting {
+    Setting { name, alias: None, flags, kind: Kind::Int { min, max, default, fmt: NumFmt::Memory }, store }
 }
 
 /// An enumeration; `default` is an index into `names` (write `LogLevel::Notice as usize`).
@@ -439,26 +343,11 @@ pub const fn choice(
     default: usize,
     store: Store,
 ) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Enum { names, default },
-        store,
-    }
+    Setting { name, alias: None, flags, kind: Kind::Enum { names, default }, store }
 }
 
 pub const fn text(name: &'static str, flags: u8, default: &'static str, store: Store) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Str {
-            default,
-            check: None,
-        },
-        store,
-    }
+    Setting { name, alias: None, flags, kind: Kind::Str { default, check: None }, store }
 }
 
 /// A string with a validity check whose error is Redis's text.
@@ -469,24 +358,9 @@ pub const fn checked_text(
     check: StrCheck,
     store: Store,
 ) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Str {
-            default,
-            check: Some(check),
-        },
-        store,
-    }
+    Setting { name, alias: None, flags, kind: Kind::Str { default, check: Some(check) }, store }
 }
 
 pub const fn special(name: &'static str, flags: u8, ops: &'static SpecialOps) -> Setting {
-    Setting {
-        name,
-        alias: None,
-        flags,
-        kind: Kind::Special(ops),
-        store: Store::Own,
-    }
+    Setting { name, alias: None, flags, kind: Kind::Special(ops), store: Store::Own }
 }

@@ -21,10 +21,7 @@ fn get(config: &Config, name: &str) -> String {
 }
 
 fn set(config: &mut Config, pairs: &[(&str, &str)]) -> Result<(), String> {
-    let pairs: Vec<(&[u8], &[u8])> = pairs
-        .iter()
-        .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
     config.config_set(&pairs)
 }
 
@@ -42,10 +39,7 @@ impl TempFile {
     fn new(extension: &str, text: &str) -> TempFile {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "tessera-config-test-{}-{n}.{extension}",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(format!("tessera-config-test-{}-{n}.{extension}", std::process::id()));
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path:?}: {e}"));
         TempFile(path)
     }
@@ -79,9 +73,7 @@ fn names_are_unique_and_lower_case() {
 fn typed_fields_hold_every_value_in_bounds() {
     // Pair assertion for the `field!` casts: whatever the table accepts, the field keeps.
     for setting in all_settings() {
-        let (Kind::Int { min, max, .. }, Store::Field { get, set }) =
-            (&setting.kind, &setting.store)
-        else {
+        let (Kind::Int { min, max, .. }, Store::Field { get, set }) = (&setting.kind, &setting.store) else {
             continue;
         };
         if setting.name == "hz" {
@@ -103,15 +95,9 @@ fn every_default_reads_back_through_its_own_parser() {
         if setting.name == "replicaof" {
             continue; // the default prints as "", which Redis reads as "no one" only via REPLICAOF
         }
-        let words = if setting.is_multi_arg() {
-            parse::split_spaces(&text)
-        } else {
-            vec![text.clone()]
-        };
+        let words = if setting.is_multi_arg() { parse::split_spaces(&text) } else { vec![text.clone()] };
         let mut again = Config::default();
-        setting
-            .apply(&mut again, &words)
-            .unwrap_or_else(|e| panic!("{} default {text:?}: {e}", setting.name));
+        setting.apply(&mut again, &words).unwrap_or_else(|e| panic!("{} default {text:?}: {e}", setting.name));
         assert_eq!(setting.format(&again), text, "{}", setting.name);
     }
 }
@@ -201,10 +187,7 @@ fn save_takes_several_words_or_none() {
     assert_eq!(points(&["--save"]), "");
     assert_eq!(points(&["--save", "--port", "7001"]), "");
     // Repeated save lines add points, as in redis.conf.
-    assert_eq!(
-        points(&["--save", "900", "1", "--save", "300 10"]),
-        "900 1 300 10"
-    );
+    assert_eq!(points(&["--save", "900", "1", "--save", "300 10"]), "900 1 300 10");
     assert_eq!(points(&["--save", "900", "1", "--save", ""]), "");
     let c = from_args(&args(&["--save", "--port", "7001"])).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.port, 7001);
@@ -224,21 +207,9 @@ fn redis_option_grouping_rules() {
     let c = from_args(&args(&["--list-max-listpack-size", "-1"]));
     assert_eq!(c.map(|c| c.list_max_listpack_size), Ok(-1));
     // Aliases work on the command line.
-    let c = from_args(&args(&[
-        "--slaveof",
-        "10.0.0.1",
-        "6380",
-        "--slave-read-only",
-        "no",
-    ]));
+    let c = from_args(&args(&["--slaveof", "10.0.0.1", "6380", "--slave-read-only", "no"]));
     let c = c.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        c.replicaof,
-        Some(ReplicaOf {
-            host: "10.0.0.1".into(),
-            port: 6380
-        })
-    );
+    assert_eq!(c.replicaof, Some(ReplicaOf { host: "10.0.0.1".into(), port: 6380 }));
     assert!(!c.replica_read_only);
     assert_eq!(get(&c, "replicaof"), "10.0.0.1 6380");
 }
@@ -248,68 +219,29 @@ fn unknown_and_bad_values_are_rejected_like_redis() {
     let e = parse_err(&["--foo", "bar"]);
     assert!(e.starts_with("Reading the command line arguments\n"), "{e}");
     assert!(e.contains(">>> 'foo \"bar\"'"), "{e}");
-    assert!(
-        e.ends_with("Bad directive or wrong number of arguments"),
-        "{e}"
-    );
+    assert!(e.ends_with("Bad directive or wrong number of arguments"), "{e}");
 
     let cases: &[(&[&str], &str)] = &[
-        (
-            &["--port", "abc"],
-            "argument couldn't be parsed into an integer",
-        ),
-        (
-            &["--port", "99999"],
-            "argument must be between 0 and 65535 inclusive",
-        ),
+        (&["--port", "abc"], "argument couldn't be parsed into an integer"),
+        (&["--port", "99999"], "argument must be between 0 and 65535 inclusive"),
         (&["--port"], "wrong number of arguments"),
         (&["--port", "1", "2"], "wrong number of arguments"),
         (&["--appendonly", "maybe"], "argument must be 'yes' or 'no'"),
         (&["--maxmemory", "1.5gb"], "argument must be a memory value"),
-        (
-            &["--databases", "0"],
-            "argument must be between 1 and 2147483647 inclusive",
-        ),
+        (&["--databases", "0"], "argument must be between 1 and 2147483647 inclusive"),
         (&["--save", "1", "2", "3"], "Invalid save parameters"),
         (&["--save", "0", "1"], "Invalid save parameters"),
-        (
-            &["--shards", "257"],
-            "argument must be between 0 and 256 inclusive",
-        ),
-        (
-            &["--loglevel", "loud"],
-            "argument(s) must be one of the following: debug, verbose, notice, warning",
-        ),
-        (
-            &["--enable-debug-command", "maybe"],
-            "argument(s) must be one of the following: no, yes, local",
-        ),
+        (&["--shards", "257"], "argument must be between 0 and 256 inclusive"),
+        (&["--loglevel", "loud"], "argument(s) must be one of the following: debug, verbose, notice, warning"),
+        (&["--enable-debug-command", "maybe"], "argument(s) must be one of the following: no, yes, local"),
         (&["--replicaof", "a"], "wrong number of arguments"),
         (&["--replicaof", "localhost", "abc"], "Invalid master port"),
-        (
-            &["--dir", "/nonexistent-tessera-dir"],
-            "No such file or directory",
-        ),
-        (
-            &["--unixsocketperm", "999"],
-            "argument couldn't be parsed as an octal number",
-        ),
-        (
-            &["--maxmemory-clients", "200%"],
-            "percentage argument must be less or equal to 100",
-        ),
-        (
-            &["--notify-keyspace-events", "Q"],
-            "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
-        ),
-        (
-            &["--dbfilename", "a/b"],
-            "dbfilename can't be a path, just a filename",
-        ),
-        (
-            &["--rename-command"],
-            "Bad directive or wrong number of arguments",
-        ),
+        (&["--dir", "/nonexistent-tessera-dir"], "No such file or directory"),
+        (&["--unixsocketperm", "999"], "argument couldn't be parsed as an octal number"),
+        (&["--maxmemory-clients", "200%"], "percentage argument must be less or equal to 100"),
+        (&["--notify-keyspace-events", "Q"], "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."),
+        (&["--dbfilename", "a/b"], "dbfilename can't be a path, just a filename"),
+        (&["--rename-command"], "Bad directive or wrong number of arguments"),
         (&["--version"], "Bad directive or wrong number of arguments"),
     ];
     for (list, message) in cases {
@@ -325,30 +257,17 @@ fn startup_refuses_what_tessera_cannot_do() {
     assert!(parse_err(&["--daemonize", "yes"]).contains("daemonize yes is not supported"));
     let e = parse_err(&["--cluster-enabled", "yes", "--port", "60000"]);
     assert!(e.contains("port number too high"), "{e}");
-    let ok = from_args(&args(&[
-        "--cluster-enabled",
-        "yes",
-        "--port",
-        "60000",
-        "--cluster-port",
-        "61000",
-    ]));
+    let ok = from_args(&args(&["--cluster-enabled", "yes", "--port", "60000", "--cluster-port", "61000"]));
     assert_eq!(ok.map(|c| c.cluster_bus_port()), Ok(Some(61000)));
     let e = parse_err(&["--cluster-enabled", "yes", "--replicaof", "h", "1"]);
-    assert!(
-        e.contains("replicaof directive not allowed in cluster mode"),
-        "{e}"
-    );
+    assert!(e.contains("replicaof directive not allowed in cluster mode"), "{e}");
     assert!(parse_err(&["-"]).contains("standard input"));
 }
 
 #[test]
 fn early_actions_are_left_to_the_caller() {
     assert_eq!(early_action(&args(&["-v"])), Some(EarlyAction::Version));
-    assert_eq!(
-        early_action(&args(&["--version"])),
-        Some(EarlyAction::Version)
-    );
+    assert_eq!(early_action(&args(&["--version"])), Some(EarlyAction::Version));
     assert_eq!(early_action(&args(&["--help"])), Some(EarlyAction::Help));
     assert_eq!(early_action(&args(&["-h"])), Some(EarlyAction::Help));
     assert_eq!(early_action(&args(&["--port", "1"])), None);
@@ -385,10 +304,7 @@ fn redis_conf_file_with_flags_on_top() {
     assert_eq!(get(&c, "save"), "900 1 300 10");
     assert_eq!(c.requirepass, "p aAss");
     assert_eq!(c.replicaof.as_ref().map(|r| r.port), Some(7006));
-    assert_eq!(
-        c.rename_commands,
-        vec![("FLUSHALL".to_owned(), String::new())]
-    );
+    assert_eq!(c.rename_commands, vec![("FLUSHALL".to_owned(), String::new())]);
     assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
     assert_eq!(c.maxmemory_bytes, 2 << 30);
     assert_eq!(c.config_file.as_deref(), Some(file.0.as_path()));
@@ -406,10 +322,7 @@ fn redis_conf_errors_name_the_line() {
     assert!(parse_err(&[&file.arg()]).ends_with("Unbalanced quotes in configuration line"));
 
     let e = parse_err(&["/nonexistent/tessera.conf"]);
-    assert!(
-        e.starts_with("Fatal error, can't open config file '/nonexistent/tessera.conf'"),
-        "{e}"
-    );
+    assert!(e.starts_with("Fatal error, can't open config file '/nonexistent/tessera.conf'"), "{e}");
 }
 
 #[test]
@@ -457,10 +370,7 @@ fn toml_errors() {
     let file = TempFile::new("toml", "no-such-setting = 1\n");
     let e = parse_err(&[&file.arg()]);
     assert!(e.contains("at key 'no-such-setting'"), "{e}");
-    assert!(
-        e.ends_with("Bad directive or wrong number of arguments"),
-        "{e}"
-    );
+    assert!(e.ends_with("Bad directive or wrong number of arguments"), "{e}");
 
     let file = TempFile::new("toml", "port = \"seven\"\n");
     assert!(parse_err(&[&file.arg()]).ends_with("argument couldn't be parsed into an integer"));
@@ -475,11 +385,7 @@ fn toml_errors() {
 #[test]
 fn shipped_example_configs_parse() {
     // `file!()` is relative to the crate root, or absolute when built from elsewhere.
-    let root = std::path::Path::new(file!())
-        .ancestors()
-        .nth(3)
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
+    let root = std::path::Path::new(file!()).ancestors().nth(3).map(std::path::Path::to_path_buf).unwrap_or_default();
     let standalone = root.join("configs/standalone.toml");
     let c = from_args(&[standalone.to_string_lossy().into_owned()]);
     let c = c.unwrap_or_else(|e| panic!("{standalone:?}: {e}"));
@@ -500,31 +406,20 @@ fn shipped_example_configs_parse() {
 #[test]
 fn config_get_globs_names_and_aliases_once() {
     let c = Config::default();
-    let names = |patterns: &[&[u8]]| -> Vec<String> {
-        c.config_get(patterns).into_iter().map(|(n, _)| n).collect()
-    };
+    let names = |patterns: &[&[u8]]| -> Vec<String> { c.config_get(patterns).into_iter().map(|(n, _)| n).collect() };
     let all = names(&[b"*"]);
     assert!(all.contains(&"maxmemory".to_owned()));
     assert!(all.contains(&"slaveof".to_owned()) && all.contains(&"replicaof".to_owned()));
     assert_eq!(names(&[b"*", b"maxmemory", b"*"]).len(), all.len());
     assert_eq!(
         names(&[b"maxmemory*"]),
-        vec![
-            "maxmemory",
-            "maxmemory-policy",
-            "maxmemory-samples",
-            "maxmemory-eviction-tenacity",
-            "maxmemory-clients"
-        ]
+        vec!["maxmemory", "maxmemory-policy", "maxmemory-samples", "maxmemory-eviction-tenacity", "maxmemory-clients"]
     );
     assert_eq!(names(&[b"MAXMEM*"]).len(), 5);
     // An exact name answers in the client's spelling, once however it is spelled.
     assert_eq!(names(&[b"MAXMEMORY", b"maxmemory"]), vec!["MAXMEMORY"]);
     assert_eq!(names(&[b"save", b"sav*"]), vec!["save"]);
-    assert_eq!(
-        names(&[b"slaveof", b"replicaof"]),
-        vec!["slaveof", "replicaof"]
-    );
+    assert_eq!(names(&[b"slaveof", b"replicaof"]), vec!["slaveof", "replicaof"]);
     assert_eq!(names(&[b"nonexistent"]), Vec::<String>::new());
     assert_eq!(names(&[b"h[a-z]"]), vec!["hz"]);
     assert_eq!(names(&[b"\xff*"]), Vec::<String>::new());
@@ -590,18 +485,13 @@ fn config_set_applies_typed_values() {
 fn config_set_is_all_or_nothing() {
     let mut c = Config::default();
     let before = c.clone();
-    let e = set(
-        &mut c,
-        &[("maxmemory", "10mb"), ("maxmemory-policy", "foo")],
-    );
+    let e = set(&mut c, &[("maxmemory", "10mb"), ("maxmemory-policy", "foo")]);
     assert_eq!(
         e,
-        Err(
-            "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - \
+        Err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - \
              argument(s) must be one of the following: volatile-lru, volatile-lfu, \
              volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
-                .to_owned()
-        )
+            .to_owned())
     );
     assert_eq!(c, before);
 }
@@ -609,63 +499,30 @@ fn config_set_is_all_or_nothing() {
 #[test]
 fn config_set_errors_match_redis() {
     let mut c = Config::default();
-    let failed = |name: &str, why: &str| {
-        Err(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
-        ))
-    };
+    let failed =
+        |name: &str, why: &str| Err(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"));
     assert_eq!(
         set(&mut c, &[("foo", "bar")]),
         Err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'".to_owned())
     );
-    assert_eq!(
-        set(&mut c, &[("maxmemory", "abc")]),
-        failed("maxmemory", "argument must be a memory value")
-    );
-    assert_eq!(
-        set(&mut c, &[("port", "7000")]),
-        failed("port", "can't set immutable config")
-    );
-    assert_eq!(
-        set(&mut c, &[("DATABASES", "2")]),
-        failed("DATABASES", "can't set immutable config")
-    );
-    assert_eq!(
-        set(&mut c, &[("dir", "/tmp")]),
-        failed("dir", "can't set protected config")
-    );
-    assert_eq!(
-        set(&mut c, &[("hz", "5"), ("HZ", "6")]),
-        failed("HZ", "duplicate parameter")
-    );
+    assert_eq!(set(&mut c, &[("maxmemory", "abc")]), failed("maxmemory", "argument must be a memory value"));
+    assert_eq!(set(&mut c, &[("port", "7000")]), failed("port", "can't set immutable config"));
+    assert_eq!(set(&mut c, &[("DATABASES", "2")]), failed("DATABASES", "can't set immutable config"));
+    assert_eq!(set(&mut c, &[("dir", "/tmp")]), failed("dir", "can't set protected config"));
+    assert_eq!(set(&mut c, &[("hz", "5"), ("HZ", "6")]), failed("HZ", "duplicate parameter"));
     // Value errors name the matched setting in lower case (alias kept).
     assert_eq!(
         set(&mut c, &[("HASH-MAX-ZIPLIST-ENTRIES", "abc")]),
-        failed(
-            "hash-max-ziplist-entries",
-            "argument couldn't be parsed into an integer"
-        )
+        failed("hash-max-ziplist-entries", "argument couldn't be parsed into an integer")
     );
     // Redis checks names and mutability of every pair before any value.
-    assert_eq!(
-        set(&mut c, &[("hz", "abc"), ("databases", "2")]),
-        failed("databases", "can't set immutable config")
-    );
-    assert_eq!(
-        set(&mut c, &[("databases", "2"), ("foo", "1")]),
-        failed("databases", "can't set immutable config")
-    );
+    assert_eq!(set(&mut c, &[("hz", "abc"), ("databases", "2")]), failed("databases", "can't set immutable config"));
+    assert_eq!(set(&mut c, &[("databases", "2"), ("foo", "1")]), failed("databases", "can't set immutable config"));
     assert_eq!(
         set(&mut c, &[("timeout", "-1")]),
-        failed(
-            "timeout",
-            "argument must be between 0 and 2147483647 inclusive"
-        )
+        failed("timeout", "argument must be between 0 and 2147483647 inclusive")
     );
-    assert_eq!(
-        set(&mut c, &[("save", "100 10  200 20")]),
-        failed("save", "Invalid save parameters")
-    );
+    assert_eq!(set(&mut c, &[("save", "100 10  200 20")]), failed("save", "Invalid save parameters"));
     assert_eq!(
         set(&mut c, &[("requirepass", "\u{0}\u{1}")]).map(|()| c.requirepass.clone()),
         Ok("\u{0}\u{1}".to_owned())
@@ -694,11 +551,9 @@ fn protected_configs_follow_enable_protected_configs() {
     let e = open.config_set(&[(b"dir", b"/nonexistent-tessera-dir")]);
     assert_eq!(
         e,
-        Err(
-            "ERR CONFIG SET failed (possibly related to argument 'dir') - \
+        Err("ERR CONFIG SET failed (possibly related to argument 'dir') - \
              No such file or directory"
-                .to_owned()
-        )
+            .to_owned())
     );
 }
 
@@ -747,13 +602,7 @@ fn rewrite_text_lists_changes_and_reads_back() {
 fn number_formats_of_compat_rows() {
     let row = |name: &str| lookup(name).map(|(s, _)| s);
     let perm = row("unixsocketperm");
-    assert!(matches!(
-        perm.map(|s| &s.kind),
-        Some(Kind::Int {
-            fmt: NumFmt::Octal,
-            ..
-        })
-    ));
+    assert!(matches!(perm.map(|s| &s.kind), Some(Kind::Int { fmt: NumFmt::Octal, .. })));
     let c = from_args(&args(&["--unixsocketperm", "700"])).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(get(&c, "unixsocketperm"), "700");
     assert!(c.is_default("port"));

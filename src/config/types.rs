@@ -109,11 +109,7 @@ pub enum ClientClass {
 }
 
 impl ClientClass {
-    pub const ALL: [ClientClass; 3] = [
-        ClientClass::Normal,
-        ClientClass::Replica,
-        ClientClass::Pubsub,
-    ];
+    pub const ALL: [ClientClass; 3] = [ClientClass::Normal, ClientClass::Replica, ClientClass::Pubsub];
 
     /// The name Redis 7.0 prints (it still says `slave`).
     pub fn as_str(self) -> &'static str {
@@ -178,8 +174,7 @@ pub mod notify {
     pub const MODULE: u32 = 1 << 13;
     pub const NEW: u32 = 1 << 14;
     /// What the `A` class stands for: every type class, but not `m` (misses) or `n` (new).
-    pub const ALL: u32 =
-        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
     /// Class characters in the order Redis prints them when not covered by `A`.
     const TYPE_CLASSES: [(u32, char); 11] = [
@@ -243,35 +238,17 @@ mod tests {
             let policy = MaxmemoryPolicy::from_index(i).map(RedisEnum::as_str);
             assert_eq!(policy, Some(*name));
         }
-        assert_eq!(
-            MaxmemoryPolicy::from_index(MaxmemoryPolicy::NAMES.len()),
-            None
-        );
+        assert_eq!(MaxmemoryPolicy::from_index(MaxmemoryPolicy::NAMES.len()), None);
         assert_eq!(LogLevel::Warning.as_str(), "warning");
     }
 
     #[test]
     fn notify_classes_format_like_redis() {
-        assert_eq!(
-            notify::parse("KEA").map(notify::format).as_deref(),
-            Some("AKE")
-        );
-        assert_eq!(
-            notify::parse("Kmn").map(notify::format).as_deref(),
-            Some("nKm")
-        );
-        assert_eq!(
-            notify::parse("An").map(notify::format).as_deref(),
-            Some("A")
-        );
-        assert_eq!(
-            notify::parse("g$lshzxetd").map(notify::format).as_deref(),
-            Some("A")
-        );
-        assert_eq!(
-            notify::parse("Ex").map(notify::format).as_deref(),
-            Some("xE")
-        );
+        assert_eq!(notify::parse("KEA").map(notify::format).as_deref(), Some("AKE"));
+        assert_eq!(notify::parse("Kmn").map(notify::format).as_deref(), Some("nKm"));
+        assert_eq!(notify::parse("An").map(notify::format).as_deref(), Some("A"));
+        assert_eq!(notify::parse("g$lshzxetd").map(notify::format).as_deref(), Some("A"));
+        assert_eq!(notify::parse("Ex").map(notify::format).as_deref(), Some("xE"));
         assert_eq!(notify::parse("").map(notify::format).as_deref(), Some(""));
         assert_eq!(notify::parse("Q"), None);
     }

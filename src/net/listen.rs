@@ -50,15 +50,29 @@ pub fn bind_reuseport(addr: SocketAddr, backlog: i32) -> std::io::Result<OwnedFd
                 sa.sin_family = libc::AF_INET as libc::sa_family_t;
                 sa.sin_port = a.port().to_be();
                 sa.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
-                check(libc::bind(fd, &sa as *const _ as *const libc::sockaddr, std::mem::size_of_val(&sa) as libc::socklen_t))?;
+                check(libc::bind(
+                    fd,
+                    &sa as *const _ as *const libc::sockaddr,
+                    std::mem::size_of_val(&sa) as libc::socklen_t,
+                ))?;
             }
             SocketAddr::V6(a) => {
-                check(libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, &one as *const _ as *const libc::c_void, sz))?;
+                check(libc::setsockopt(
+                    fd,
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_V6ONLY,
+                    &one as *const _ as *const libc::c_void,
+                    sz,
+                ))?;
                 let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
                 sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                 sa.sin6_port = a.port().to_be();
                 sa.sin6_addr.s6_addr = a.ip().octets();
-                check(libc::bind(fd, &sa as *const _ as *const libc::sockaddr, std::mem::size_of_val(&sa) as libc::socklen_t))?;
+                check(libc::bind(
+                    fd,
+                    &sa as *const _ as *const libc::sockaddr,
+                    std::mem::size_of_val(&sa) as libc::socklen_t,
+                ))?;
             }
         }
         check(libc::listen(fd, backlog))?;

@@ -109,7 +109,8 @@ impl Loop {
     }
     fn arm_eventfd(&mut self) {
         let fd = self.mesh.eventfd.as_raw_fd();
-        let e = opcode::Read::new(types::Fd(fd), self.eventfd_buf.as_mut_ptr(), 8).build().user_data(ud(OP_EVENTFD, 0, 0));
+        let e =
+            opcode::Read::new(types::Fd(fd), self.eventfd_buf.as_mut_ptr(), 8).build().user_data(ud(OP_EVENTFD, 0, 0));
         self.push_sqe(e);
     }
     fn arm_timer(&mut self) {
@@ -129,7 +130,9 @@ impl Loop {
             if self.st.node.shutdown.load(Ordering::Relaxed) {
                 break;
             }
-            let busy = !self.local.is_empty() || self.st.handle.has_outgoing() || !self.dirty.is_empty() && self.st.frozen_by.is_none();
+            let busy = !self.local.is_empty()
+                || self.st.handle.has_outgoing()
+                || !self.dirty.is_empty() && self.st.frozen_by.is_none();
             let r = if busy { self.ring.submit() } else { self.ring.submit_and_wait(1) };
             if let Err(e) = r {
                 if e.raw_os_error() != Some(libc::EINTR) && e.raw_os_error() != Some(libc::EBUSY) {
@@ -167,7 +170,10 @@ impl Loop {
                 if res >= 0 {
                     self.on_accept(res);
                 } else if res != -libc::ECANCELED {
-                    crate::observe::log::verbose(&format!("accept failed: {}", std::io::Error::from_raw_os_error(-res)));
+                    crate::observe::log::verbose(&format!(
+                        "accept failed: {}",
+                        std::io::Error::from_raw_os_error(-res)
+                    ));
                 }
                 if !cqueue::more(flags) && !self.st.node.shutdown.load(Ordering::Relaxed) {
                     self.arm_accept(index as usize);

@@ -4,5 +4,5 @@
 pub mod parse;
 pub mod write;
 
-pub use parse::{parse_command, Parsed, ParseLimits};
+pub use parse::{parse_command, ParseLimits, Parsed};
 pub use write::Out;

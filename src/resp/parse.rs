@@ -143,10 +143,7 @@ fn parse_multibulk(buf: &[u8], limits: &ParseLimits) -> Parsed {
             return Parsed::Incomplete { need_total: buf.len() + 1 };
         };
         if buf[pos] != b'$' {
-            return Parsed::Error(format!(
-                "Protocol error: expected '$', got '{}'",
-                printable(buf[pos])
-            ));
+            return Parsed::Error(format!("Protocol error: expected '$', got '{}'", printable(buf[pos])));
         }
         let len = match parse_i64_strict(&buf[pos + 1..nl]) {
             Some(n) if n >= 0 && n as usize <= limits.max_bulk_len_bytes => n as usize,
@@ -295,10 +292,7 @@ mod tests {
 
     fn args_of(buf: &[u8]) -> Vec<Vec<u8>> {
         match parse_command(buf, &ParseLimits::default()) {
-            Parsed::Multibulk { args, .. } => args
-                .iter()
-                .map(|&(s, e)| buf[s as usize..e as usize].to_vec())
-                .collect(),
+            Parsed::Multibulk { args, .. } => args.iter().map(|&(s, e)| buf[s as usize..e as usize].to_vec()).collect(),
             Parsed::Inline { args, .. } => args,
             other => panic!("unexpected {other:?}"),
         }
@@ -313,12 +307,14 @@ mod tests {
     fn incomplete_at_every_cut() {
         let full = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
         for cut in 0..full.len() {
-            assert!(matches!(
-                parse_command(&full[..cut], &ParseLimits::default()),
-                Parsed::Incomplete { .. }
-            ), "cut {cut}");
+            assert!(
+                matches!(parse_command(&full[..cut], &ParseLimits::default()), Parsed::Incomplete { .. }),
+                "cut {cut}"
+            );
         }
-        assert!(matches!(parse_command(full, &ParseLimits::default()), Parsed::Multibulk { consumed, .. } if consumed == full.len()));
+        assert!(
+            matches!(parse_command(full, &ParseLimits::default()), Parsed::Multibulk { consumed, .. } if consumed == full.len())
+        );
     }
 
     #[test]
@@ -327,8 +323,14 @@ mod tests {
         assert_eq!(parse_command(b"*x\r\n", &l), Parsed::Error("Protocol error: invalid multibulk length".into()));
         assert_eq!(parse_command(b"*1\r\n+a\r\n", &l), Parsed::Error("Protocol error: expected '$', got '+'".into()));
         assert_eq!(parse_command(b"*1\r\n$-5\r\n", &l), Parsed::Error("Protocol error: invalid bulk length".into()));
-        assert_eq!(parse_command(b"*1\r\n$536870913\r\n", &l), Parsed::Error("Protocol error: invalid bulk length".into()));
-        assert_eq!(parse_command(b"SET \"a\r\n", &l), Parsed::Error("Protocol error: unbalanced quotes in request".into()));
+        assert_eq!(
+            parse_command(b"*1\r\n$536870913\r\n", &l),
+            Parsed::Error("Protocol error: invalid bulk length".into())
+        );
+        assert_eq!(
+            parse_command(b"SET \"a\r\n", &l),
+            Parsed::Error("Protocol error: unbalanced quotes in request".into())
+        );
     }
 
     #[test]

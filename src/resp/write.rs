@@ -50,9 +50,7 @@ pub fn fmt_double_17g(d: f64) -> String {
     // SAFETY: buf is 64 bytes, the format has one double conversion and %.17g never needs
     // more than 25 bytes; snprintf writes at most buf.len() bytes including the NUL.
     #[allow(unsafe_code)]
-    let n = unsafe {
-        libc::snprintf(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%.17g".as_ptr(), d)
-    };
+    let n = unsafe { libc::snprintf(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%.17g".as_ptr(), d) };
     let n = (n.max(0) as usize).min(buf.len() - 1);
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }

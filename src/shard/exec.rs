@@ -54,9 +54,7 @@ pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &
             return Dispatch::Replied;
         }
     };
-    if st.clients[ci].subscribed()
-        && !out.resp3
-        && !crate::command::family::pubsub::allowed_when_subscribed(spec.name)
+    if st.clients[ci].subscribed() && !out.resp3 && !crate::command::family::pubsub::allowed_when_subscribed(spec.name)
     {
         out.error(&format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -198,8 +196,7 @@ pub fn run_forwarded(st: &mut ShardState, batch: ForwardBatch) -> ForwardReply {
         match crate::resp::parse_command(&batch.raw[pos..], &limits) {
             crate::resp::Parsed::Multibulk { args, consumed } => {
                 let base = &batch.raw[pos..pos + consumed];
-                let argv: SmallVec<[&[u8]; 8]> =
-                    args.iter().map(|&(s, e)| &base[s as usize..e as usize]).collect();
+                let argv: SmallVec<[&[u8]; 8]> = args.iter().map(|&(s, e)| &base[s as usize..e as usize]).collect();
                 pos += consumed;
                 run_data_here(st, db as usize, &argv, &mut out);
             }

@@ -84,7 +84,13 @@ impl Handle {
                 }
             }
         }
-        let b = batches[dest].get_or_insert_with(|| ForwardBatch { origin: self.shard_id, conn, resp3, cmds: Vec::new(), raw: Vec::new() });
+        let b = batches[dest].get_or_insert_with(|| ForwardBatch {
+            origin: self.shard_id,
+            conn,
+            resp3,
+            cmds: Vec::new(),
+            raw: Vec::new(),
+        });
         b.cmds.push((db, seq));
         super::exec::encode_command(args, &mut b.raw);
     }

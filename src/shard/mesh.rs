@@ -43,8 +43,16 @@ pub enum MeshMsg {
     ForwardReply(ForwardReply),
     /// Run `f` on the destination shard; send its result back as `Reply` to `origin`.
     /// `tx` marks calls of a cross-shard transaction that holds this shard frozen.
-    Call { f: CallFn, origin: usize, token: u64, tx: Option<u64> },
-    Reply { token: u64, value: Box<dyn Any + Send> },
+    Call {
+        f: CallFn,
+        origin: usize,
+        token: u64,
+        tx: Option<u64>,
+    },
+    Reply {
+        token: u64,
+        value: Box<dyn Any + Send>,
+    },
     /// Stop the loop (SHUTDOWN, SIGTERM).
     Shutdown,
 }

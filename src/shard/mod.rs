@@ -88,7 +88,10 @@ pub struct ShardState {
 impl ShardState {
     /// Freezes this shard for transaction `tx` (or nests inside its existing freeze).
     pub fn freeze(&mut self, tx: u64) {
-        assert!(self.frozen_by.is_none() || self.frozen_by == Some(tx), "a shard is frozen by one transaction at a time");
+        assert!(
+            self.frozen_by.is_none() || self.frozen_by == Some(tx),
+            "a shard is frozen by one transaction at a time"
+        );
         self.frozen_by = Some(tx);
         self.freeze_depth += 1;
     }
@@ -122,7 +125,13 @@ impl ShardState {
     }
     /// Data context for running a command on this shard's own store.
     pub fn data_ctx(&mut self, dbi: usize) -> crate::command::spec::DataCtx<'_> {
-        crate::command::spec::DataCtx { store: &mut self.store, dbi, now_ms: unix_ms(), cfg: &self.cfg, rng: &mut self.rng }
+        crate::command::spec::DataCtx {
+            store: &mut self.store,
+            dbi,
+            now_ms: unix_ms(),
+            cfg: &self.cfg,
+            rng: &mut self.rng,
+        }
     }
     pub fn owns_slot(&self, slot: u16) -> bool {
         crate::cluster::slot::owner_shard(slot, self.nshards) == self.id

@@ -232,7 +232,12 @@ pub struct Store {
 
 impl Store {
     pub fn new(databases: usize) -> Self {
-        Store { dbs: (0..databases.max(1)).map(|_| Db::new()).collect(), dirty: 0, keyspace_hits: 0, keyspace_misses: 0 }
+        Store {
+            dbs: (0..databases.max(1)).map(|_| Db::new()).collect(),
+            dirty: 0,
+            keyspace_hits: 0,
+            keyspace_misses: 0,
+        }
     }
     pub fn expired_keys(&self) -> u64 {
         self.dbs.iter().map(|d| d.expired_keys).sum()

@@ -21,7 +21,10 @@ pub enum StrValue {
     Int(i64),
     /// `raw` marks a string that was modified in place (APPEND, SETRANGE): Redis reports
     /// those as `raw` even when short.
-    Bytes { data: CompactBytes, raw: bool },
+    Bytes {
+        data: CompactBytes,
+        raw: bool,
+    },
 }
 
 impl Value {

@@ -21,8 +21,24 @@ const fn sub(name: &'static str, arity: i32, f: crate::command::spec::ConnFn, su
     spec(name, arity, SUB, NONE, SLOW, "pubsub", "2.0.0", summary, Exec::Conn(f), Split::None)
 }
 
-const fn pubsub_sub(name: &'static str, arity: i32, f: crate::command::spec::ConnFn, summary: &'static str) -> CommandSpec {
-    spec(name, arity, flag::PUBSUB | flag::LOADING | flag::STALE, NONE, SLOW, "pubsub", "2.8.0", summary, Exec::Conn(f), Split::None)
+const fn pubsub_sub(
+    name: &'static str,
+    arity: i32,
+    f: crate::command::spec::ConnFn,
+    summary: &'static str,
+) -> CommandSpec {
+    spec(
+        name,
+        arity,
+        flag::PUBSUB | flag::LOADING | flag::STALE,
+        NONE,
+        SLOW,
+        "pubsub",
+        "2.8.0",
+        summary,
+        Exec::Conn(f),
+        Split::None,
+    )
 }
 
 #[rustfmt::skip]
@@ -55,7 +71,15 @@ pub static COMMANDS: &[CommandSpec] = &[
 pub fn allowed_when_subscribed(name: &str) -> bool {
     matches!(
         name,
-        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" | "ping" | "quit" | "reset"
+        "subscribe"
+            | "unsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ssubscribe"
+            | "sunsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
     )
 }
 
@@ -280,9 +304,8 @@ fn numpat(st: &mut ShardState, _ci: usize, _args: &[&[u8]], _out: &mut Out) -> C
     let h = st.handle.clone();
     ConnResult::Later(
         async move {
-            let parts = h
-                .call_all(None, |s: &mut ShardState| s.pubsub.patterns.keys().cloned().collect::<Vec<_>>())
-                .await;
+            let parts =
+                h.call_all(None, |s: &mut ShardState| s.pubsub.patterns.keys().cloned().collect::<Vec<_>>()).await;
             let mut all: Vec<Vec<u8>> = parts.into_iter().flatten().collect();
             all.sort();
             all.dedup();

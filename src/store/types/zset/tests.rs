@@ -30,7 +30,7 @@ fn same(z: &ZSetValue, model: &[(f64, Vec<u8>)]) {
 fn random_ops_match_a_sorted_vec() {
     for seed in 0..6u64 {
         let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
-        let mut z = ZSetValue::Listpack(Vec::new());
+        let mut z = ZSetValue::new_listpack();
         let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
         let limits = lim(if seed % 2 == 0 { 16 } else { 0 });
         if seed % 2 == 1 {
