@@ -136,7 +136,13 @@ start_all() {
   pick_port; start_server tessera "$SERVER_CPU" $BIN --port "$PORT" --bind 127.0.0.1 --shards 1 --save ''
   pick_port; start_server tessera2 - $BIN --port "$PORT" --bind 127.0.0.1 --shards 2 --save ''
 }
-stop_all() { local w; for w in redis tessera tessera2; do stop_pid "${SPID[$w]}"; done; }
+stop_all() { # a panic (or Redis's own warnings) in a server log is worth a line in the report
+  local w
+  for w in redis tessera tessera2; do
+    stop_pid "${SPID[$w]}"
+    grep -i -m3 -e panic -e 'fatal' "$WORK/$w.log" | sed "s/^/$w log: /" >>"$PROBLEMS" || true
+  done
+}
 check_alive() { # after a failed run: a dead server is a finding, its later runs are skipped
   local who=$1
   if ! alive "${SPID[$who]}"; then
@@ -412,7 +418,8 @@ w("")
 w("## Memory: 1,000,000 keys with 16-byte values")
 w("")
 w("Growth of INFO `used_memory` and of the process RSS (`VmRSS`) from the fresh server to the")
-w("server holding the 1,000,000 keys `key:0` .. `key:999999` (written once each by the preload).")
+w("server holding the 1,000,000 keys `key:0` .. `key:999999` (written once each by the preload;")
+w("keys of 5 to 10 bytes, so not comparable with figures for longer keys).")
 w("")
 w("| server | keys | used_memory MB | bytes/key | RSS MB | RSS bytes/key | bytes/key vs Redis |")
 w("|---|---:|---:|---:|---:|---:|---:|")
@@ -436,6 +443,11 @@ w("")
 w("## Problems seen during the run")
 w("")
 probs = [l.rstrip() for l in open(prob_f) if l.strip()]
+for who in ("redis", "tessera", "tessera2"):
+    got = med("loadgen", "open-50k", who, "ops")
+    if not math.isnan(got) and got < 0.95 * float(E["RATE"]):
+        probs.append("open loop: %s kept only %s of the %s ops/s schedule; its latencies are mostly backlog"
+                     % (names[who], num(got), "{:,}".format(int(E["RATE"]))))
 for (tool, prof, who), rs in sorted(runs.items()):
     bad = [r["errors"] for r in rs if r["errors"] not in ("-", "0")]
     if bad:
