@@ -1,6 +1,6 @@
-//! Sorted set values: `listpack` (a vector sorted by score then member) while within
-//! `zset-max-listpack-entries|value`, then `skiplist` (see `zset/skiplist.rs`: a skiplist with
-//! spans plus a member index, so ranks are O(log n)).
+//! Sorted set values: `listpack` (entries packed in one byte vector, see `zset/listpack.rs`)
+//! while within `zset-max-listpack-entries|value`, then `skiplist` (see `zset/skiplist.rs`: a
+//! skiplist with spans plus a member index, so ranks are O(log n) and ZSCAN has a stable cursor).
 //!
 //! This file owns the operations every sorted-set command is built from, with Redis 7.0's
 //! exact semantics: `zsetAdd` (NX/XX/GT/LT/INCR outcomes), range specs (`(`-exclusive scores,
@@ -12,8 +12,10 @@
 //! Must never: hold a NaN score, keep `-0` in a listpack (Redis stores it as the integer 0),
 //! or be left empty by a command (the command deletes the key).
 
+mod listpack;
 mod skiplist;
 
+pub use listpack::Listpack;
 pub use skiplist::{cmp_entry, SortedSet};
 
 use crate::store::bytes::CompactBytes;
@@ -21,9 +23,10 @@ use std::cmp::Ordering;
 
 #[derive(Clone, Debug)]
 pub enum ZSetValue {
-    /// Sorted by `cmp_entry`, members distinct.
-    Listpack(Vec<(f64, CompactBytes)>),
-    Skiplist(SortedSet),
+    /// Sorted by `cmp_entry`, members distinct, packed (see `zset/listpack.rs`).
+    Listpack(Listpack),
+    /// Boxed so a small set's value stays as small as its listpack header.
+    Skiplist(Box<SortedSet>),
 }
 
 /// `zset-max-listpack-entries` and `zset-max-listpack-value`.
@@ -63,15 +66,6 @@ pub enum AddOutcome {
     Nop,
     /// The score (or the incremented score) is NaN.
     Nan,
-}
-
-/// A listpack stores scores through `d2string`, which turns `-0` into the integer `0`.
-fn listpack_score(s: f64) -> f64 {
-    if s == 0.0 {
-        0.0
-    } else {
-        s
-    }
 }
 
 /// A min/max range over scores or members, with Redis's predicates (`zslValueGteMin`...).
@@ -170,7 +164,8 @@ impl RangeSpec for LexRange {
 
 /// Entries from a rank, ascending or descending.
 pub enum ZIter<'a> {
-    Listpack { v: &'a [(f64, CompactBytes)], next: usize, rev: bool, done: bool },
+    Listpack(listpack::Iter<'a>),
+    ListpackRev(listpack::RevIter<'a>),
     Skiplist { s: &'a SortedSet, node: Option<u32>, rev: bool },
 }
 
@@ -178,21 +173,8 @@ impl<'a> Iterator for ZIter<'a> {
     type Item = (&'a [u8], f64);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            ZIter::Listpack { v, next, rev, done } => {
-                if *done {
-                    return None;
-                }
-                let (score, m) = v.get(*next)?;
-                if *rev {
-                    match next.checked_sub(1) {
-                        Some(n) => *next = n,
-                        None => *done = true,
-                    }
-                } else {
-                    *next += 1;
-                }
-                Some((m.as_slice(), *score))
-            }
+            ZIter::Listpack(it) => it.next(),
+            ZIter::ListpackRev(it) => it.next(),
             ZIter::Skiplist { s, node, rev } => {
                 let x = (*node)?;
                 *node = if *rev { s.prev(x) } else { s.next(x) };
@@ -206,10 +188,15 @@ impl ZSetValue {
     /// The empty value ZADD creates for a new key: Redis checks only the first member's length.
     pub fn new_for_add(first_member_len: usize, lim: ListpackLimits) -> Self {
         if lim.max_entries == 0 || lim.max_value_bytes < first_member_len {
-            ZSetValue::Skiplist(SortedSet::new())
+            ZSetValue::Skiplist(Box::default())
         } else {
-            ZSetValue::Listpack(Vec::new())
+            ZSetValue::Listpack(Listpack::new())
         }
+    }
+
+    /// An empty listpack-encoded set.
+    pub fn new_listpack() -> Self {
+        ZSetValue::Listpack(Listpack::new())
     }
 
     /// A set built from `items` (sorted by `cmp_entry`, members distinct) whose encoding is
@@ -217,9 +204,9 @@ impl ZSetValue {
     pub fn from_sorted(items: Vec<(f64, CompactBytes)>, lim: ListpackLimits) -> Self {
         let max_len = items.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         if items.len() <= lim.max_entries && max_len <= lim.max_value_bytes {
-            ZSetValue::Listpack(items.into_iter().map(|(s, m)| (listpack_score(s), m)).collect())
+            ZSetValue::Listpack(Listpack::from_sorted(items.iter().map(|(s, m)| (*s, m.as_slice()))))
         } else {
-            ZSetValue::Skiplist(SortedSet::from_sorted(items))
+            ZSetValue::Skiplist(Box::new(SortedSet::from_sorted(items)))
         }
     }
 
@@ -232,11 +219,8 @@ impl ZSetValue {
 
     pub fn heap_size_bytes(&self) -> usize {
         match self {
-            ZSetValue::Listpack(v) => {
-                v.capacity() * std::mem::size_of::<(f64, CompactBytes)>()
-                    + v.iter().map(|(_, m)| m.heap_size_bytes()).sum::<usize>()
-            }
-            ZSetValue::Skiplist(s) => s.heap_size_bytes(),
+            ZSetValue::Listpack(v) => v.heap_size_bytes(),
+            ZSetValue::Skiplist(s) => std::mem::size_of::<SortedSet>() + s.heap_size_bytes(),
         }
     }
 
@@ -253,7 +237,7 @@ impl ZSetValue {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSetValue::Listpack(v) => v.iter().find(|(_, m)| m.as_slice() == member).map(|(s, _)| *s),
+            ZSetValue::Listpack(v) => v.score(member),
             ZSetValue::Skiplist(s) => s.score(member),
         }
     }
@@ -261,7 +245,7 @@ impl ZSetValue {
     /// 0-based ascending rank of a member.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
-            ZSetValue::Listpack(v) => v.iter().position(|(_, m)| m.as_slice() == member),
+            ZSetValue::Listpack(v) => v.rank(member),
             ZSetValue::Skiplist(s) => s.rank(member),
         }
     }
@@ -269,7 +253,7 @@ impl ZSetValue {
     /// The entry at 0-based ascending rank `r`.
     pub fn at(&self, r: usize) -> Option<(&[u8], f64)> {
         match self {
-            ZSetValue::Listpack(v) => v.get(r).map(|(s, m)| (m.as_slice(), *s)),
+            ZSetValue::Listpack(v) => v.at(r),
             ZSetValue::Skiplist(s) => s.at_rank(r).map(|x| s.entry(x)),
         }
     }
@@ -277,7 +261,8 @@ impl ZSetValue {
     /// Entries from rank `r` on, ascending, or down to rank 0 when `rev`.
     pub fn iter_from(&self, r: usize, rev: bool) -> ZIter<'_> {
         match self {
-            ZSetValue::Listpack(v) => ZIter::Listpack { v, next: r, rev, done: false },
+            ZSetValue::Listpack(v) if rev => ZIter::ListpackRev(v.iter_back_from(r)),
+            ZSetValue::Listpack(v) => ZIter::Listpack(v.iter_from(r)),
             ZSetValue::Skiplist(s) => ZIter::Skiplist { s, node: s.at_rank(r), rev },
         }
     }
@@ -285,7 +270,7 @@ impl ZSetValue {
     /// All entries in ascending order.
     pub fn iter(&self) -> ZIter<'_> {
         match self {
-            ZSetValue::Listpack(v) => ZIter::Listpack { v, next: 0, rev: false, done: false },
+            ZSetValue::Listpack(v) => ZIter::Listpack(v.iter()),
             ZSetValue::Skiplist(s) => ZIter::Skiplist { s, node: s.first(), rev: false },
         }
     }
@@ -308,7 +293,7 @@ impl ZSetValue {
             return None;
         }
         let i = match self {
-            ZSetValue::Listpack(v) => v.iter().position(|(s, m)| r.gte_min(*s, m))?,
+            ZSetValue::Listpack(v) => v.iter().position(|(m, s)| r.gte_min(s, m))?,
             ZSetValue::Skiplist(s) => s.leading(|sc, m| !r.gte_min(sc, m)),
         };
         let (m, s) = self.at(i)?;
@@ -322,7 +307,11 @@ impl ZSetValue {
             return None;
         }
         let i = match self {
-            ZSetValue::Listpack(v) => v.iter().rposition(|(s, m)| r.lte_max(*s, m))?,
+            // Redis scans from the tail for the first entry not passing the max: the
+            // highest such rank.
+            ZSetValue::Listpack(v) => {
+                v.iter().enumerate().filter(|(_, (m, s))| r.lte_max(*s, m)).map(|(i, _)| i).last()?
+            }
             ZSetValue::Skiplist(s) => s.leading(|sc, m| r.lte_max(sc, m)).checked_sub(1)?,
         };
         let (m, s) = self.at(i)?;
@@ -366,32 +355,22 @@ impl ZSetValue {
         }
         let end = end.min(len - 1);
         match self {
-            ZSetValue::Listpack(v) => {
-                let removed: Vec<(CompactBytes, f64)> = v.drain(start..=end).map(|(s, m)| (m, s)).collect();
-                let n = removed.len();
-                (n, if keep { removed } else { Vec::new() })
-            }
+            ZSetValue::Listpack(v) => v.remove_ranks(start, end, keep),
             ZSetValue::Skiplist(s) => s.remove_rank_range(start, end, keep),
         }
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            ZSetValue::Listpack(v) => match v.iter().position(|(_, m)| m.as_slice() == member) {
-                Some(i) => {
-                    v.remove(i);
-                    true
-                }
-                None => false,
-            },
+            ZSetValue::Listpack(v) => v.remove(member),
             ZSetValue::Skiplist(s) => s.remove(member).is_some(),
         }
     }
 
     pub fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Listpack(v) = self {
-            let items = std::mem::take(v);
-            *self = ZSetValue::Skiplist(SortedSet::from_sorted(items));
+            let set = SortedSet::from_sorted(v.iter().map(|(m, s)| (s, CompactBytes::new(m))));
+            *self = ZSetValue::Skiplist(Box::new(set));
         }
     }
 
@@ -404,11 +383,7 @@ impl ZSetValue {
             }
         }
         match self {
-            ZSetValue::Listpack(v) => {
-                let score = listpack_score(score);
-                let at = v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
-                v.insert(at, (score, CompactBytes::new(member)));
-            }
+            ZSetValue::Listpack(v) => v.insert(score, member),
             ZSetValue::Skiplist(s) => s.insert(score, CompactBytes::new(member)),
         }
     }
@@ -416,11 +391,8 @@ impl ZSetValue {
     fn set_score(&mut self, member: &[u8], score: f64) {
         match self {
             ZSetValue::Listpack(v) => {
-                if let Some(i) = v.iter().position(|(_, m)| m.as_slice() == member) {
-                    let (_, m) = v.remove(i);
-                    let score = listpack_score(score);
-                    let at = v.partition_point(|(s, x)| cmp_entry(*s, x, score, member) == Ordering::Less);
-                    v.insert(at, (score, m));
+                if v.remove(member) {
+                    v.insert(score, member);
                 }
             }
             ZSetValue::Skiplist(s) => {
@@ -480,8 +452,8 @@ impl ZSetValue {
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut emit: impl FnMut(&'a [u8], f64)) -> u64 {
         match self {
             ZSetValue::Listpack(v) => {
-                for (s, m) in v {
-                    emit(m, *s);
+                for (m, s) in v.iter() {
+                    emit(m, s);
                 }
                 0
             }

@@ -447,8 +447,9 @@ mod tests {
         // From redis-server 7.0.15: ZADD z 1.5 a 2 b 0.1 c; RPUSH l a 1 bb; SADD s 1 2 x;
         // HSET h f v g 12; then DEBUG DIGEST-VALUE of each.
         let zset = vec![(0.1, b("c")), (1.5, b("a")), (2.0, b("b"))];
+        let lim = crate::store::types::zset::ListpackLimits { max_entries: 128, max_value_bytes: 64 };
         assert_eq!(
-            digest(Value::ZSet(Box::new(ZSetValue::Listpack(zset)))),
+            digest(Value::ZSet(Box::new(ZSetValue::from_sorted(zset, lim)))),
             "2c385488a5eef8be43a6e3722a96af78cf880203"
         );
         let mut list = ListValue::new(-2);

@@ -13,7 +13,7 @@ use super::{
 use crate::command::args::parse_i64;
 use crate::error;
 use crate::resp::Out;
-use crate::store::types::zset::{AddFlags, RangeSpec, SortedSet, ZSetValue};
+use crate::store::types::zset::{AddFlags, RangeSpec, ZSetValue};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum RangeType {
@@ -161,8 +161,8 @@ fn store_result(ctx: &mut DataCtx, dst: &[u8], items: &[(Vec<u8>, f64)], known_l
     }
     let lim = limits(ctx);
     let mut z = match known_len {
-        Some(n) if n > lim.max_entries => ZSetValue::Skiplist(SortedSet::new()),
-        _ => ZSetValue::Listpack(Vec::new()),
+        Some(n) if n > lim.max_entries => ZSetValue::Skiplist(Box::default()),
+        _ => ZSetValue::new_listpack(),
     };
     for (m, s) in items {
         z.add(*s, m, AddFlags::default(), lim);

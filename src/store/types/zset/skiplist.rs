@@ -627,6 +627,7 @@ impl SortedSet {
             x = n.levels[0].forward;
         }
         assert_eq!(count, self.len);
+        assert_eq!(self.scores.len(), self.len);
         assert_eq!(self.tail, prev.unwrap_or(NIL));
         let indexed: usize = (0..self.buckets.len())
             .map(|b| {

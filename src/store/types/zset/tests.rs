@@ -21,8 +21,9 @@ fn same(z: &ZSetValue, model: &[(f64, Vec<u8>)]) {
         assert_eq!(a.1, b.1);
         assert!(a.0 == b.0, "score of {:?}: {} vs {}", a.1, a.0, b.0);
     }
-    if let ZSetValue::Skiplist(s) = z {
-        s.check();
+    match z {
+        ZSetValue::Skiplist(s) => s.check(),
+        ZSetValue::Listpack(l) => l.check(),
     }
 }
 
@@ -188,4 +189,58 @@ fn compaction_keeps_content() {
     s.check();
     assert_eq!(s.len(), 50);
     assert!(s.heap_size_bytes() > 0);
+}
+
+#[test]
+fn packed_listpack_round_trips_scores_and_stays_small() {
+    let scores = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.1,
+        1.5,
+        -2.25,
+        1e300,
+        -1e-300,
+        5e-324,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        9_007_199_254_740_992.0,
+        -9_007_199_254_740_992.0,
+        9_007_199_254_740_994.0,
+        4_503_599_627_370_497.0,
+        i64::MAX as f64,
+        123456789.0,
+    ];
+    let l = lim(1000);
+    let mut z = ZSetValue::new_listpack();
+    for (i, &sc) in scores.iter().enumerate() {
+        z.add(sc, format!("m{i}").as_bytes(), AddFlags::default(), l);
+    }
+    assert_eq!(z.encoding(), "listpack");
+    for (i, &sc) in scores.iter().enumerate() {
+        let got = z.score(format!("m{i}").as_bytes()).unwrap();
+        // -0 is stored as the integer 0, as Redis's listpack does.
+        assert!(got == sc && (sc != 0.0 || got.is_sign_positive()), "m{i}: {got} vs {sc}");
+    }
+    if let ZSetValue::Listpack(p) = &z {
+        p.check();
+    }
+    // 100 short members with small integer scores: a few bytes each (Redis: ~8).
+    let mut small = ZSetValue::new_listpack();
+    for i in 0..100 {
+        small.add(i as f64, format!("m{i}").as_bytes(), AddFlags::default(), lim(128));
+    }
+    assert!(small.heap_size_bytes() <= 100 * 7, "{}", small.heap_size_bytes());
+    // The value itself is no bigger than a listpack header (the skiplist is boxed).
+    assert!(std::mem::size_of::<ZSetValue>() <= 32, "{}", std::mem::size_of::<ZSetValue>());
+    // Reverse iteration and rank ranges over packed entries.
+    let back: Vec<Vec<u8>> = small.iter_from(99, true).take(3).map(|(m, _)| m.to_vec()).collect();
+    assert_eq!(back, vec![b"m99".to_vec(), b"m98".to_vec(), b"m97".to_vec()]);
+    let (n, kept) = small.remove_ranks(10, 12, true);
+    assert_eq!((n, kept.len()), (3, 3));
+    assert_eq!(small.at(10).map(|(m, s)| (m.to_vec(), s)), Some((b"m13".to_vec(), 13.0)));
+    assert_eq!(small.iter_from(500, true).count(), 0);
+    assert_eq!(small.iter_from(500, false).count(), 0);
 }
