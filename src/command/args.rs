@@ -42,9 +42,46 @@ pub fn parse_f64_opt(b: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+/// A SCAN-family cursor as Redis's `parseScanCursorOrReply` reads it: `strtoul` base 10 over
+/// a C string, so it stops at a NUL, a sign is allowed (`-1` wraps), the empty string is 0,
+/// and leading spaces, trailing bytes or overflow are an error.
+pub fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
+    let b = b.iter().position(|&c| c == 0).map_or(b, |n| &b[..n]);
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        // strtoul parsed nothing: only the empty string is accepted ("" is 0, "-" is not).
+        return b.is_empty().then_some(0);
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_cursors_like_strtoul() {
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"+7"), Some(7));
+        assert_eq!(parse_scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_scan_cursor(b"-"), None);
+        assert_eq!(parse_scan_cursor(b" 1"), None);
+        assert_eq!(parse_scan_cursor(b"1x"), None);
+        assert_eq!(parse_scan_cursor(b"5\0x"), Some(5));
+    }
 
     #[test]
     fn floats_like_redis() {

@@ -13,6 +13,7 @@
 mod get_set;
 mod lcs;
 mod numeric;
+pub(crate) use numeric::{long_double_add, LdError};
 mod range;
 #[cfg(test)]
 mod tests;

@@ -220,26 +220,7 @@ pub(crate) fn parse_lex_range(min: &[u8], max: &[u8]) -> Result<LexRange, &'stat
     }
 }
 
-/// Redis's `parseScanCursorOrReply`: `strtoul` base 10 (a sign is allowed and `-1` wraps; the
-/// empty string is 0; leading spaces or trailing bytes are an error).
-pub(crate) fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() {
-        return b.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
+pub(crate) use crate::command::args::parse_scan_cursor;
 
 // ---- lookups ----
 

@@ -13,29 +13,7 @@ use crate::error;
 use crate::glob::glob_match;
 use crate::resp::Out;
 
-/// Redis's `parseScanCursorOrReply`: `strtoul` base 10, so a sign is allowed (`-1` wraps),
-/// the empty string is 0, reading stops at a NUL byte, and leading spaces, other trailing
-/// bytes or overflow are an error.
-pub fn parse_cursor(b: &[u8]) -> Option<u64> {
-    let b = b.iter().position(|&c| c == 0).map_or(b, |n| &b[..n]);
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() {
-        // strtoul parsed nothing: only the empty string is accepted ("" is 0, "-" is not).
-        return b.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
+pub use crate::command::args::parse_scan_cursor as parse_cursor;
 
 /// COUNT and MATCH after the cursor (`args[3..]`).
 fn parse_options<'a>(opts: &[&'a [u8]]) -> Result<(usize, Option<&'a [u8]>), &'static str> {

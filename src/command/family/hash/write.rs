@@ -6,6 +6,7 @@
 
 use super::{limits, with_hash_or_create, write_hash};
 use crate::command::args::parse_i64;
+use crate::command::family::string::{long_double_add as add_long_double, LdError};
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::parse::parse_i64_strict;
@@ -151,63 +152,5 @@ pub fn hincrbyfloat(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             ctx.dirty(1);
             out.bulk(&sum);
         }
-    }
-}
-
-/// Why a `long double` addition failed.
-#[derive(Debug, PartialEq, Eq)]
-enum LdError {
-    BadCurrent,
-    BadIncrement,
-    Nan,
-}
-
-/// Redis's MAX_LONG_DOUBLE_CHARS: the longest text `ld2string` can produce.
-const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
-
-// The same C helper the string family's INCRBYFLOAT binds (`string::numeric`); its Rust wrapper
-// there is private to that family, so this module binds the symbol itself. Once the wrapper is
-// shared (`pub(crate)`), this block and `add_long_double` below can go.
-extern "C" {
-    /// `src/native/longdouble.c`: parses `cur` and `incr` as Redis's `string2ld`, adds them
-    /// in `long double`, and writes the sum formatted as `ld2string(LD_STR_HUMAN)` into
-    /// `out`. Returns its length, or -1 (bad current value), -2 (bad increment), -3 (NaN or
-    /// infinity), -4 (no room).
-    fn tessera_incrbyfloat(
-        cur: *const libc::c_char,
-        curlen: usize,
-        incr: *const libc::c_char,
-        incrlen: usize,
-        out: *mut libc::c_char,
-        outcap: usize,
-    ) -> libc::c_long;
-}
-
-/// `cur + incr` in `long double`, as the text Redis stores.
-fn add_long_double(cur: &[u8], incr: &[u8]) -> Result<Vec<u8>, LdError> {
-    let mut buf = vec![0u8; MAX_LONG_DOUBLE_CHARS];
-    // SAFETY: both inputs are valid for their lengths (the C side reads exactly that many
-    // bytes and copies them into its own NUL-terminated buffer); `buf` is writable for
-    // `buf.len()` bytes and the C side writes at most `outcap` bytes. Nothing is retained.
-    #[allow(unsafe_code)]
-    let n = unsafe {
-        tessera_incrbyfloat(
-            cur.as_ptr().cast(),
-            cur.len(),
-            incr.as_ptr().cast(),
-            incr.len(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    match n {
-        -1 => Err(LdError::BadCurrent),
-        -2 => Err(LdError::BadIncrement),
-        n if n >= 0 => {
-            buf.truncate(n as usize);
-            Ok(buf)
-        }
-        // -3, and -4 which cannot happen with a buffer of MAX_LONG_DOUBLE_CHARS.
-        _ => Err(LdError::Nan),
     }
 }

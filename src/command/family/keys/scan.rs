@@ -39,28 +39,7 @@ pub struct ScanArgs {
     pub type_name: Option<Vec<u8>>,
 }
 
-/// Redis's `parseScanCursorOrReply`: `strtoul` base 10, so a sign is allowed (`-1` wraps),
-/// the empty string is 0, and leading spaces or trailing bytes are an error.
-pub fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() {
-        // strtoul parses nothing and leaves the end pointer at the start: the string must be
-        // empty to be accepted ("" is cursor 0; "-" is not).
-        return if b.is_empty() { Some(0) } else { None };
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
+pub use crate::command::args::parse_scan_cursor;
 
 /// Redis's `scanGenericCommand` option parsing, in its order (the cursor first).
 pub fn parse_scan_args(args: &[&[u8]]) -> Result<ScanArgs, &'static str> {

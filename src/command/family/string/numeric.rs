@@ -85,8 +85,26 @@ extern "C" {
     ) -> libc::c_long;
 }
 
+/// Why a `long double` addition failed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum LdError {
+    BadCurrent,
+    BadIncrement,
+    /// The sum (or an operand) is NaN or infinite.
+    Nan,
+}
+
 /// Redis's INCRBYFLOAT arithmetic: `cur + incr` in `long double`, as the text Redis stores.
 pub(super) fn add_long_double(cur: &[u8], incr: &[u8]) -> Result<Vec<u8>, &'static str> {
+    long_double_add(cur, incr).map_err(|e| match e {
+        LdError::BadCurrent | LdError::BadIncrement => error::NOT_FLOAT,
+        LdError::Nan => "ERR increment would produce NaN or Infinity",
+    })
+}
+
+/// `cur + incr` computed in C `long double` (INCRBYFLOAT, HINCRBYFLOAT), with the reason
+/// when it fails so each command can word its own error.
+pub(crate) fn long_double_add(cur: &[u8], incr: &[u8]) -> Result<Vec<u8>, LdError> {
     let mut buf = [0u8; MAX_LONG_DOUBLE_CHARS];
     // SAFETY: both inputs are valid for their lengths (the C side reads exactly that many
     // bytes and copies them into its own NUL-terminated buffer); `buf` is writable for
@@ -103,9 +121,11 @@ pub(super) fn add_long_double(cur: &[u8], incr: &[u8]) -> Result<Vec<u8>, &'stat
         )
     };
     match n {
-        -1 | -2 => Err(error::NOT_FLOAT),
+        -1 => Err(LdError::BadCurrent),
+        -2 => Err(LdError::BadIncrement),
         n if n >= 0 => Ok(buf.get(..n as usize).unwrap_or_default().to_vec()),
-        _ => Err("ERR increment would produce NaN or Infinity"),
+        // -3, and -4 which cannot happen with a buffer of MAX_LONG_DOUBLE_CHARS.
+        _ => Err(LdError::Nan),
     }
 }
 
