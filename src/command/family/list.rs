@@ -103,38 +103,14 @@ fn list_of(v: &mut Value) -> Option<&mut ListValue> {
     }
 }
 
-/// Looks `key` up for reading as Redis's `lookupKeyRead`: expires it lazily, counts a
-/// keyspace hit or miss and refreshes its access clock. Err is the WRONGTYPE reply.
+/// `lookupKeyRead` of a list (see `family::lookup_read_as`).
 fn list_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut ListValue>, &'static str> {
-    let now_ms = ctx.now_ms;
-    let store = &mut *ctx.store;
-    let Some(db) = store.dbs.get_mut(ctx.dbi) else {
-        return Ok(None);
-    };
-    match db.get(key, now_ms) {
-        None => {
-            store.keyspace_misses += 1;
-            Ok(None)
-        }
-        Some(e) => {
-            store.keyspace_hits += 1;
-            e.access_s = access_clock_s(now_ms);
-            list_of(&mut e.value).map(Some).ok_or(error::WRONGTYPE)
-        }
-    }
+    super::lookup_read_as(ctx, key, list_of)
 }
 
-/// Looks `key` up for writing as Redis's `lookupKeyWrite`: expires it lazily and refreshes its
-/// access clock, but counts no hit or miss. Err is the WRONGTYPE reply.
+/// `lookupKeyWrite` of a list (see `family::lookup_write_as`).
 fn list_write<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut ListValue>, &'static str> {
-    let now_ms = ctx.now_ms;
-    match ctx.db().get(key, now_ms) {
-        None => Ok(None),
-        Some(e) => {
-            e.access_s = access_clock_s(now_ms);
-            list_of(&mut e.value).map(Some).ok_or(error::WRONGTYPE)
-        }
-    }
+    super::lookup_write_as(ctx, key, list_of)
 }
 
 /// Stores a new list under `key` (which must be missing), with nodes sized by the current

@@ -26,7 +26,6 @@ pub use algebra::sintercard_keys;
 
 use crate::command::family::keys::access_clock_s;
 use crate::command::spec::{flag, spec, CommandSpec, DataCtx, Exec, Split};
-use crate::error;
 use crate::resp::Out;
 use crate::store::keyspace::NO_EXPIRE;
 use crate::store::types::set::{Member, SetValue};
@@ -87,38 +86,14 @@ fn set_of_mut(v: &mut Value) -> Option<&mut SetValue> {
     }
 }
 
-/// Looks `key` up as Redis's `lookupKeyRead` does (lazy expiry, a keyspace hit or miss, the
-/// access clock refreshed). `Err` is the WRONGTYPE reply.
+/// `lookupKeyRead` of a set (see `family::lookup_read_as`).
 fn read_set<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut SetValue>, &'static str> {
-    let now_ms = ctx.now_ms;
-    let store = &mut *ctx.store;
-    let Some(db) = store.dbs.get_mut(ctx.dbi) else {
-        return Ok(None);
-    };
-    match db.get(key, now_ms) {
-        None => {
-            store.keyspace_misses += 1;
-            Ok(None)
-        }
-        Some(e) => {
-            store.keyspace_hits += 1;
-            e.access_s = access_clock_s(now_ms);
-            set_of_mut(&mut e.value).map(Some).ok_or(error::WRONGTYPE)
-        }
-    }
+    super::lookup_read_as(ctx, key, set_of_mut)
 }
 
-/// Looks `key` up as Redis's `lookupKeyWrite` does: lazy expiry and the access clock, but no
-/// keyspace hit or miss.
+/// `lookupKeyWrite` of a set (see `family::lookup_write_as`).
 fn write_set<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut SetValue>, &'static str> {
-    let now_ms = ctx.now_ms;
-    match ctx.db().get(key, now_ms) {
-        None => Ok(None),
-        Some(e) => {
-            e.access_s = access_clock_s(now_ms);
-            set_of_mut(&mut e.value).map(Some).ok_or(error::WRONGTYPE)
-        }
-    }
+    super::lookup_write_as(ctx, key, set_of_mut)
 }
 
 /// Looks up every key in order (read or write lookups), stopping at the first that holds
