@@ -12,6 +12,7 @@
 //! - `store`    per-shard keyspace (per-slot tables), values, expiry, memory accounting
 //! - `cluster`  hash slots, slot-map snapshots, cluster state and its config file
 //! - `observe`  INFO, logging
+//! - `testing`  fixtures shared by unit tests
 #![deny(unsafe_code)]
 
 pub mod cluster;
@@ -25,3 +26,4 @@ pub mod observe;
 pub mod resp;
 pub mod shard;
 pub mod store;
+pub mod testing;

@@ -2,68 +2,7 @@
 //! clock. Replies are compared as raw RESP bytes, so shapes and error texts are checked
 //! exactly. Expected replies were taken from redis-server 7.0.15.
 
-use super::COMMANDS;
-use crate::command::spec::{DataCtx, Exec};
-use crate::resp::Out;
-use crate::store::Store;
-
-pub(super) const NOW_MS: u64 = 1_700_000_000_000;
-
-pub(super) struct Harness {
-    pub store: Store,
-    pub cfg: crate::config::Config,
-    pub rng: rand::rngs::SmallRng,
-    pub now_ms: u64,
-    pub resp3: bool,
-    pub dbi: usize,
-}
-
-impl Harness {
-    pub fn new() -> Self {
-        Harness {
-            store: Store::new(16),
-            cfg: crate::config::Config::default(),
-            rng: <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(7),
-            now_ms: NOW_MS,
-            resp3: false,
-            dbi: 0,
-        }
-    }
-
-    /// Runs one command (arity checked as the table does) and returns the raw reply.
-    pub fn run_bytes(&mut self, args: &[&[u8]]) -> String {
-        let name = String::from_utf8_lossy(args[0]).to_lowercase();
-        let spec = COMMANDS.iter().find(|c| c.name == name).expect("a string command");
-        let mut buf = Vec::new();
-        let mut out = Out::new(&mut buf, self.resp3);
-        if !spec.arity_ok(args.len()) {
-            out.error(&crate::error::wrong_arity(spec.name.as_bytes()));
-        } else if let Exec::Data(f) = spec.exec {
-            let mut ctx = DataCtx {
-                store: &mut self.store,
-                dbi: self.dbi,
-                now_ms: self.now_ms,
-                cfg: &self.cfg,
-                rng: &mut self.rng,
-            };
-            f(&mut ctx, args, &mut out);
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    }
-
-    pub fn run(&mut self, line: &str) -> String {
-        let args: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
-        self.run_bytes(&args)
-    }
-
-    pub fn encoding(&self, key: &str) -> &'static str {
-        self.store.dbs[self.dbi].peek(key.as_bytes()).map_or("none", |e| e.value.encoding())
-    }
-
-    pub fn deadline_ms(&self, key: &str) -> u64 {
-        self.store.dbs[self.dbi].peek(key.as_bytes()).map_or(u64::MAX, |e| e.expire_at_ms)
-    }
-}
+pub(super) use crate::testing::harness::{Harness, NOW_MS};
 
 pub(super) fn bulk(s: &str) -> String {
     format!("${}\r\n{}\r\n", s.len(), s)
