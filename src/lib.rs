@@ -12,6 +12,7 @@
 //! - `store`    per-shard keyspace (per-slot tables), values, expiry, memory accounting
 //! - `cluster`  hash slots, slot-map snapshots, cluster state and its config file
 //! - `observe`  INFO, logging
+//! - `persist`  RDB and AOF formats and files, DUMP/RESTORE payloads
 //! - `testing`  fixtures shared by unit tests
 #![deny(unsafe_code)]
 
@@ -23,6 +24,7 @@ pub mod glob;
 pub mod limits;
 pub mod net;
 pub mod observe;
+pub mod persist;
 pub mod resp;
 pub mod shard;
 pub mod store;

@@ -19,6 +19,12 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(zset::COMMANDS)
         .chain(transaction::COMMANDS)
         .chain(pubsub::COMMANDS)
+        .chain(bitmap::COMMANDS)
+        .chain(hyperloglog::COMMANDS)
+        .chain(geo::COMMANDS)
+        .chain(stream::COMMANDS)
+        .chain(sort::COMMANDS)
+        .chain(persist::COMMANDS)
 }
 
 static TABLE: LazyLock<HashMap<&'static [u8], &'static CommandSpec>> = LazyLock::new(|| {

@@ -2,7 +2,7 @@
 //! as Redis chooses it so `OBJECT ENCODING` answers what users expect.
 
 use super::bytes::CompactBytes;
-use super::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
+use super::types::{hash::HashValue, list::ListValue, set::SetValue, stream::StreamValue, zset::ZSetValue};
 use crate::limits::EMBSTR_SIZE_LIMIT_BYTES;
 
 /// Aggregates are boxed so a `Value` stays as small as a string's, which is most keys.
@@ -14,6 +14,7 @@ pub enum Value {
     List(Box<ListValue>),
     Set(Box<SetValue>),
     ZSet(Box<ZSetValue>),
+    Stream(Box<StreamValue>),
 }
 
 #[derive(Clone, Debug)]
@@ -35,6 +36,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
     pub fn encoding(&self) -> &'static str {
@@ -51,6 +53,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(x) => x.encoding(),
         }
     }
     /// Bytes this value holds outside the entry itself, for memory accounting and
@@ -63,6 +66,7 @@ impl Value {
             Value::List(l) => std::mem::size_of::<ListValue>() + l.heap_size_bytes(),
             Value::Set(s) => std::mem::size_of::<SetValue>() + s.heap_size_bytes(),
             Value::ZSet(z) => std::mem::size_of::<ZSetValue>() + z.heap_size_bytes(),
+            Value::Stream(x) => std::mem::size_of::<StreamValue>() + x.heap_size_bytes(),
         }
     }
 }

@@ -1,13 +1,19 @@
 //! One file per command family, each exporting its `COMMANDS` table.
 
+pub mod bitmap;
 pub mod cluster;
 pub mod connection;
+pub mod geo;
 pub mod hash;
+pub mod hyperloglog;
 pub mod keys;
 pub mod list;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod transaction;
 pub mod zset;
