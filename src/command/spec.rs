@@ -76,6 +76,20 @@ impl DataCtx<'_> {
     pub fn dirty(&mut self, n: u64) {
         self.store.dirty += n;
     }
+    /// Records a keyspace event (Redis's `notifyKeyspaceEvent`): `class` is one of
+    /// `store::events::class::*`, `event` Redis's event name (`set`, `lpush`, `del`...). Call it
+    /// where Redis does, after the change, once per key changed.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if crate::store::events::wanted(self.cfg.notify_keyspace_events, class) {
+            self.store.events.push(crate::store::events::KeyEvent {
+                class,
+                event,
+                db: self.dbi as u32,
+                key: key.to_vec(),
+            });
+        }
+    }
 }
 
 /// Key positions of a movable-keys command, from its arguments.

@@ -228,6 +228,8 @@ pub struct Store {
     pub dirty: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
+    /// Keyspace events recorded by the running command, drained by the shard after it.
+    pub events: Vec<super::events::KeyEvent>,
 }
 
 impl Store {
@@ -237,6 +239,7 @@ impl Store {
             dirty: 0,
             keyspace_hits: 0,
             keyspace_misses: 0,
+            events: Vec::new(),
         }
     }
     pub fn expired_keys(&self) -> u64 {

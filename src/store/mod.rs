@@ -2,6 +2,7 @@
 //! memory accounting. Nothing here knows about sockets or other shards.
 
 pub mod bytes;
+pub mod events;
 pub mod keyspace;
 pub mod memory;
 pub mod types;

@@ -2,6 +2,7 @@
 //! uses for the type, and the conversions between them (small → large as Redis converts).
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod stream;
