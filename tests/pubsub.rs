@@ -56,6 +56,12 @@ fn resp3_subscriber_gets_pushes_and_keeps_working() {
     );
     cmd(&mut s, &["SET", "k", "v"]);
     assert_eq!(cmd(&mut s, &["GET", "k"]), Reply::Bulk(b"v".to_vec()));
+    // NUMSUB stays a flat array in RESP3, as in Redis 7.0 (clients parse it as pairs).
+    cmd(&mut p, &["HELLO", "3"]);
+    assert_eq!(
+        cmd(&mut p, &["PUBSUB", "NUMSUB", "c", "none"]),
+        Reply::Array(vec![Reply::Bulk(b"c".to_vec()), Reply::Int(1), Reply::Bulk(b"none".to_vec()), Reply::Int(0)])
+    );
     // A RESP2 subscriber may not.
     let mut s2 = tess.raw();
     cmd(&mut s2, &["SUBSCRIBE", "c"]);

@@ -25,6 +25,8 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(stream::COMMANDS)
         .chain(sort::COMMANDS)
         .chain(persist::COMMANDS)
+        .chain(blocking::COMMANDS)
+        .chain(memory::COMMANDS)
 }
 
 static TABLE: LazyLock<HashMap<&'static [u8], &'static CommandSpec>> = LazyLock::new(|| {

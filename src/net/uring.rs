@@ -28,6 +28,7 @@ const OP_RECV: u64 = 2;
 const OP_SEND: u64 = 3;
 const OP_EVENTFD: u64 = 4;
 const OP_TIMER: u64 = 5;
+const OP_BLOCK_TIMER: u64 = 6;
 
 fn ud(op: u64, index: u32, gen: u32) -> u64 {
     (op << 56) | (((gen & 0x00ff_ffff) as u64) << 32) | index as u64
@@ -55,6 +56,10 @@ pub struct Loop {
     eventfd_buf: Box<[u8; 8]>,
     timer_spec: Box<types::Timespec>,
     tick: u64,
+    /// The deadline (unix ms) the blocked-client timer is armed for, and the timespecs of
+    /// armed timers (kept alive until their completion).
+    block_timer_ms: Option<u64>,
+    block_specs: slab::Slab<Box<types::Timespec>>,
 }
 
 impl Loop {
@@ -84,6 +89,8 @@ impl Loop {
             eventfd_buf: Box::new([0u8; 8]),
             timer_spec,
             tick: 0,
+            block_timer_ms: None,
+            block_specs: slab::Slab::new(),
         })
     }
 
@@ -154,7 +161,12 @@ impl Loop {
             self.deliver_pubsub();
             if self.st.frozen_by.is_none() {
                 self.process_dirty();
+                if self.st.blocking.has_ready() {
+                    crate::shard::blocking::serve_ready(&mut self.st);
+                }
             }
+            self.blocked_timeouts();
+            crate::shard::notify::publish_pending(&mut self.st);
             self.deliver_pubsub();
             self.handle_kills();
             self.send_mesh();
@@ -192,6 +204,13 @@ impl Loop {
             OP_TIMER => {
                 self.cron();
                 self.arm_timer();
+                false
+            }
+            OP_BLOCK_TIMER => {
+                self.block_specs.try_remove(index as usize);
+                if self.block_timer_ms.is_some_and(|d| d <= crate::shard::unix_ms()) {
+                    self.block_timer_ms = None;
+                }
                 false
             }
             _ => false,
@@ -322,6 +341,11 @@ impl Loop {
             return;
         }
         let c = self.conns.remove(ci);
+        if let Some(id) = self.st.clients.get(ci).map(|c| c.id) {
+            if self.st.handle.blocked.borrow().contains(id) {
+                crate::shard::blocking::forget_client(&mut self.st, id);
+            }
+        }
         crate::shard::txn::discard_state(&mut self.st, ci);
         crate::command::family::pubsub::forget_client(&mut self.st, ci);
         self.st.clients.try_remove(ci);
@@ -574,6 +598,28 @@ impl Loop {
         }
     }
 
+    /// Times out blocked clients of this shard's connections, and keeps a ring timer armed for
+    /// the earliest deadline so a timeout fires to the millisecond even when the loop is idle.
+    fn blocked_timeouts(&mut self) {
+        let next = self.st.handle.blocked.borrow().next_deadline_ms();
+        let Some(next) = next else { return };
+        let now = crate::shard::unix_ms();
+        if next <= now {
+            crate::shard::blocking::expire_home(&mut self.st, now);
+        }
+        let Some(next) = self.st.handle.blocked.borrow().next_deadline_ms() else { return };
+        if self.block_timer_ms.is_some_and(|armed| armed <= next) {
+            return;
+        }
+        let wait_ms = next.saturating_sub(now).max(1);
+        let spec = Box::new(types::Timespec::new().sec(wait_ms / 1000).nsec(((wait_ms % 1000) * 1_000_000) as u32));
+        let ptr = &*spec as *const types::Timespec;
+        let i = self.block_specs.insert(spec);
+        self.block_timer_ms = Some(next);
+        let e = opcode::Timeout::new(ptr).build().user_data(ud(OP_BLOCK_TIMER, i as u32, 0));
+        self.push_sqe(e);
+    }
+
     /// Writes published messages to this shard's subscribers.
     fn deliver_pubsub(&mut self) {
         if self.st.pubsub.outbox.is_empty() {
@@ -671,6 +717,10 @@ impl Loop {
                 self.st.handle.send(origin, MeshMsg::Reply { token, value });
             }
             MeshMsg::Reply { token, value } => self.st.handle.complete_call(token, value),
+            MeshMsg::CallDeferred { f, origin, token } => {
+                f(&mut self.st, crate::shard::mesh::Responder { origin, token });
+            }
+            MeshMsg::Post { f, .. } => f(&mut self.st),
             MeshMsg::Shutdown => {}
         }
     }

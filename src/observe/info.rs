@@ -33,6 +33,9 @@ pub struct ShardPart {
     /// Largest query / reply buffer among the shard's clients.
     pub max_qbuf_bytes: usize,
     pub max_obuf_bytes: usize,
+    /// Clients of this shard's connections waiting in a blocking command.
+    pub blocked_clients: u64,
+    pub clients_in_timeout_table: u64,
 }
 
 impl ShardPart {
@@ -53,6 +56,8 @@ impl ShardPart {
             cross_shard_txs: st.stats.cross_shard_txs,
             max_qbuf_bytes: st.clients.iter().map(|(_, c)| c.qbuf_bytes).max().unwrap_or(0),
             max_obuf_bytes: st.clients.iter().map(|(_, c)| c.obuf_bytes).max().unwrap_or(0),
+            blocked_clients: st.handle.blocked.borrow().len() as u64,
+            clients_in_timeout_table: st.handle.blocked.borrow().with_deadline() as u64,
         }
     }
 }
@@ -138,6 +143,8 @@ impl Snapshot {
             t.cross_shard_txs += p.cross_shard_txs;
             t.max_qbuf_bytes = t.max_qbuf_bytes.max(p.max_qbuf_bytes);
             t.max_obuf_bytes = t.max_obuf_bytes.max(p.max_obuf_bytes);
+            t.blocked_clients += p.blocked_clients;
+            t.clients_in_timeout_table += p.clients_in_timeout_table;
         }
         self.totals = t;
         // Frees on another thread than the allocating one move bytes between counts; the sum
@@ -278,9 +285,9 @@ fn clients(o: &mut String, s: &Snapshot) {
     w!(o, "maxclients:{}", s.maxclients);
     w!(o, "client_recent_max_input_buffer:{}", s.totals.max_qbuf_bytes);
     w!(o, "client_recent_max_output_buffer:{}", s.totals.max_obuf_bytes);
-    w!(o, "blocked_clients:0");
+    w!(o, "blocked_clients:{}", s.totals.blocked_clients);
     w!(o, "tracking_clients:0");
-    w!(o, "clients_in_timeout_table:0");
+    w!(o, "clients_in_timeout_table:{}", s.totals.clients_in_timeout_table);
 }
 
 fn memory(o: &mut String, s: &Snapshot) {

@@ -52,6 +52,27 @@ pub async fn run_multi_shard(
     databases: usize,
     nshards: usize,
 ) -> Vec<u8> {
+    let mut reply = run_multi_shard_attempt(h, spec, args, db, resp3, shards, cfg, databases, nshards).await;
+    if reply.is_empty() && spec.has(crate::command::spec::flag::BLOCKING) {
+        super::exec::write_would_block_reply(spec, &mut Out::new(&mut reply, resp3));
+    }
+    reply
+}
+
+/// `run_multi_shard` that leaves a blocking command's reply empty when it found nothing (the
+/// blocking layer then waits again).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_multi_shard_attempt(
+    h: std::rc::Rc<super::handle::Handle>,
+    spec: &'static CommandSpec,
+    args: Owned,
+    db: usize,
+    resp3: bool,
+    shards: SmallVec<[usize; 4]>,
+    cfg: Option<crate::config::Config>,
+    databases: usize,
+    nshards: usize,
+) -> Vec<u8> {
     match (spec.split, cfg) {
         (Split::SumInts | Split::Mget, _) => split(h, spec.split, args, db, resp3, shards, nshards).await,
         (_, cfg) => atomic(h, spec, args, db, resp3, shards, cfg.unwrap_or_default(), databases, nshards).await,
@@ -205,6 +226,11 @@ async fn atomic(
             f(&mut ctx, &argv, &mut Out::new(&mut reply, resp3));
         }
     }
+    // The command's keyspace events are published by this (the coordinating) shard.
+    let events = std::mem::take(&mut scratch.events);
+    if !events.is_empty() {
+        h.post(h.shard_id, false, move |st: &mut ShardState| st.store.events.extend(events));
+    }
     let dirty = scratch.dirty;
     if dirty > 0 {
         let writes: Vec<_> = shards
@@ -222,6 +248,9 @@ async fn atomic(
                     for (dbi, k, e) in state {
                         if !st.watches.is_empty() {
                             st.touch_watched(dbi, &k);
+                        }
+                        if e.is_some() {
+                            st.blocking.signal(dbi, &k);
                         }
                         match e {
                             Some(e) => {

@@ -162,7 +162,16 @@ fn route_data(
         let asking = std::mem::take(&mut c.asking);
         (c.db, c.conn, asking)
     };
-    match place(st, spec, args, asking) {
+    let placement = place(st, spec, args, asking);
+    if spec.has(flag::BLOCKING) && !matches!(placement, Placement::Error(_)) && blocks(spec, args) {
+        let owners: SmallVec<[usize; 2]> = match placement {
+            Placement::Shard(s) => smallvec::smallvec![s],
+            Placement::Shards(v) => v.into_iter().collect(),
+            Placement::Error(_) => SmallVec::new(),
+        };
+        return Dispatch::Later(super::blocking::start(st, ci, spec, args, owners));
+    }
+    match placement {
         Placement::Error(e) => {
             out.error(&e);
             Dispatch::Replied
@@ -226,9 +235,43 @@ pub fn split_of(spec: &CommandSpec) -> Split {
     spec.split
 }
 
-/// Runs a data command on this shard's store and, when it changed something and some client
-/// WATCHes keys here, marks the watchers of its keys (Redis's `signalModifiedKey`).
+/// Whether this call of a BLOCKING-flagged command may wait (XREAD only with BLOCK).
+fn blocks(spec: &CommandSpec, args: &[&[u8]]) -> bool {
+    match spec.name {
+        "xread" | "xreadgroup" => args.iter().any(|a| a.eq_ignore_ascii_case(b"block")),
+        _ => true,
+    }
+}
+
+/// Runs a data command on this shard's store and, when it changed something, marks the
+/// watchers of its keys (Redis's `signalModifiedKey`) and the blocked clients waiting on them
+/// (`signalKeyAsReady`). A blocking command that finds nothing gets its timeout reply here:
+/// only the blocking layer lets it wait (`run_tracked_may_block`).
 pub fn run_tracked(
+    st: &mut ShardState,
+    spec: &CommandSpec,
+    f: crate::command::spec::DataFn,
+    db: usize,
+    args: &[&[u8]],
+    out: &mut Out,
+) {
+    let start = out.buf.len();
+    run_tracked_may_block(st, spec, f, db, args, out);
+    if out.buf.len() == start && spec.has(flag::BLOCKING) {
+        write_would_block_reply(spec, out);
+    }
+}
+
+/// The reply of a blocking command that may not wait and found nothing.
+pub fn write_would_block_reply(spec: &CommandSpec, out: &mut Out) {
+    match spec.name {
+        "xread" | "xreadgroup" => out.null_array(),
+        name => crate::command::family::blocking::write_timeout_reply(name, out),
+    }
+}
+
+/// `run_tracked` that lets a blocking command write nothing when it would wait.
+pub fn run_tracked_may_block(
     st: &mut ShardState,
     spec: &CommandSpec,
     f: crate::command::spec::DataFn,
@@ -238,11 +281,12 @@ pub fn run_tracked(
 ) {
     let before = st.store.dirty;
     f(&mut st.data_ctx(db), args, out);
-    if st.store.dirty != before && !st.watches.is_empty() {
+    if st.store.dirty != before && (!st.watches.is_empty() || !st.blocking.is_empty()) {
         let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
         spec.key_indexes_of(args, &mut idx);
         for i in idx {
             st.touch_watched(db, args[i]);
+            st.blocking.signal(db, args[i]);
         }
         // COPY ... DB n and MOVE write to another db too.
         if spec.name == "move" || spec.name == "copy" {

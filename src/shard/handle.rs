@@ -39,6 +39,8 @@ pub struct Handle {
     /// A future handed from a call closure to the future that made the call, on one shard
     /// (futures are not `Send`, closures must be).
     pub stash: RefCell<Option<futures::future::LocalBoxFuture<'static, Vec<u8>>>>,
+    /// Clients of this shard's connections blocked in BLPOP and friends, with deadlines.
+    pub blocked: RefCell<super::blocking::Home>,
 }
 
 impl Handle {
@@ -53,6 +55,7 @@ impl Handle {
             next_tx: Cell::new(1),
             ambient_tx: Cell::new(None),
             stash: RefCell::new(None),
+            blocked: RefCell::new(super::blocking::Home::default()),
         })
     }
 
@@ -145,6 +148,35 @@ impl Handle {
                 Err(_) => futures::future::pending().await,
             }
         }
+    }
+
+    /// Runs `f` on shard `dest`, which answers whenever it chooses through the `Responder` it
+    /// is handed (`ShardState::respond`); resolves to that answer.
+    pub fn call_deferred<R, F>(&self, dest: usize, f: F) -> impl std::future::Future<Output = R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut ShardState, super::mesh::Responder) + Send + 'static,
+    {
+        let (s, r) = oneshot::channel();
+        let token = self.waiting.borrow_mut().insert(s) as u64;
+        self.send(dest, MeshMsg::CallDeferred { f: Box::new(f), origin: self.shard_id, token });
+        async move {
+            match r.await {
+                Ok(v) => match v.downcast::<R>() {
+                    Ok(b) => *b,
+                    Err(_) => unreachable!("deferred call answered with another type than it asked for"),
+                },
+                Err(_) => futures::future::pending().await,
+            }
+        }
+    }
+
+    /// Runs `f` on shard `dest` with no answer (see `MeshMsg::Post` for `keyspace`).
+    pub fn post<F>(&self, dest: usize, keyspace: bool, f: F)
+    where
+        F: FnOnce(&mut ShardState) + Send + 'static,
+    {
+        self.send(dest, MeshMsg::Post { f: Box::new(f), keyspace });
     }
 
     /// Runs `f` on every shard and collects the results in shard order.

@@ -37,6 +37,17 @@ pub struct ForwardReply {
 }
 
 pub type CallFn = Box<dyn FnOnce(&mut ShardState) -> Box<dyn Any + Send> + Send>;
+/// A call whose answer the destination sends later, through the `Responder` it is given.
+pub type DeferredFn = Box<dyn FnOnce(&mut ShardState, Responder) + Send>;
+pub type PostFn = Box<dyn FnOnce(&mut ShardState) + Send>;
+
+/// Where the answer of a deferred call goes: the calling shard and its waiting token. It is
+/// answered exactly once, with `ShardState::respond`.
+#[derive(Debug)]
+pub struct Responder {
+    pub origin: usize,
+    pub token: u64,
+}
 
 pub enum MeshMsg {
     Forward(ForwardBatch),
@@ -53,6 +64,20 @@ pub enum MeshMsg {
         token: u64,
         value: Box<dyn Any + Send>,
     },
+    /// Run `f` on the destination, which answers later through the responder (a blocked
+    /// client's registration is answered when the client is served or times out).
+    CallDeferred {
+        f: DeferredFn,
+        origin: usize,
+        token: u64,
+    },
+    /// Run `f` on the destination with no answer. `keyspace` posts wait while the shard is
+    /// frozen, in order with the calls and forwards before them; the others (pub/sub
+    /// delivery) run at once.
+    Post {
+        f: PostFn,
+        keyspace: bool,
+    },
     /// Stop the loop (SHUTDOWN, SIGTERM).
     Shutdown,
 }
@@ -66,7 +91,11 @@ impl MeshMsg {
         }
     }
     pub fn touches_keyspace(&self) -> bool {
-        matches!(self, MeshMsg::Forward(_) | MeshMsg::Call { .. })
+        match self {
+            MeshMsg::Forward(_) | MeshMsg::Call { .. } | MeshMsg::CallDeferred { .. } => true,
+            MeshMsg::Post { keyspace, .. } => *keyspace,
+            _ => false,
+        }
     }
 }
 

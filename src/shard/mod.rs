@@ -2,10 +2,12 @@
 //! shard owns (`ShardState`), the node-wide facts every shard reads (`NodeInfo`, immutable or
 //! atomic counters only), startup (`runtime`), the mesh, routing and coordination.
 
+pub mod blocking;
 pub mod coord;
 pub mod exec;
 pub mod handle;
 pub mod mesh;
+pub mod notify;
 pub mod pubsub;
 pub mod runtime;
 pub mod txn;
@@ -81,6 +83,8 @@ pub struct ShardState {
     pub active_expire: bool,
     /// Client ids to disconnect (CLIENT KILL), picked up by the network loop.
     pub kill_requests: Vec<u64>,
+    /// Clients waiting on this shard's keys (BLPOP...), by key in blocking order.
+    pub blocking: blocking::Blocking,
     /// The node's authoritative cluster state: only on shard 0, only in cluster mode.
     pub cluster_state: Option<Box<crate::cluster::state::ClusterState>>,
 }
@@ -132,6 +136,10 @@ impl ShardState {
             cfg: &self.cfg,
             rng: &mut self.rng,
         }
+    }
+    /// Answers a deferred call (`Handle::call_deferred`) made by shard `r.origin`.
+    pub fn respond<R: Send + 'static>(&self, r: mesh::Responder, value: R) {
+        self.handle.send(r.origin, mesh::MeshMsg::Reply { token: r.token, value: Box::new(value) });
     }
     pub fn owns_slot(&self, slot: u16) -> bool {
         crate::cluster::slot::owner_shard(slot, self.nshards) == self.id

@@ -161,6 +161,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     pubsub: Default::default(),
                     active_expire: true,
                     kill_requests: Vec::new(),
+                    blocking: Default::default(),
                     cluster_state: cstate,
                     cfg,
                 };

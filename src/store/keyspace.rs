@@ -51,6 +51,9 @@ pub struct Db {
     expires: BTreeSet<(u64, CompactBytes)>,
     /// Keys removed because their TTL passed (INFO `expired_keys`).
     pub expired_keys: u64,
+    /// Whether expired keys are logged in `expired_log` for `expired` keyspace events.
+    pub log_expired: bool,
+    pub expired_log: Vec<Vec<u8>>,
 }
 
 impl Default for Db {
@@ -61,7 +64,14 @@ impl Default for Db {
 
 impl Db {
     pub fn new() -> Self {
-        Db { slots: (0..SLOT_COUNT).map(|_| None).collect(), keys: 0, expires: BTreeSet::new(), expired_keys: 0 }
+        Db {
+            slots: (0..SLOT_COUNT).map(|_| None).collect(),
+            keys: 0,
+            expires: BTreeSet::new(),
+            expired_keys: 0,
+            log_expired: false,
+            expired_log: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -101,6 +111,9 @@ impl Db {
         if expired {
             self.remove_in_slot(slot, key);
             self.expired_keys += 1;
+            if self.log_expired {
+                self.expired_log.push(key.to_vec());
+            }
             return None;
         }
         self.slots[slot as usize].as_deref_mut()?.get_mut(key)
@@ -180,6 +193,9 @@ impl Db {
             let removed = self.remove(&key);
             debug_assert!(removed.is_some(), "TTL index names a missing key");
             self.expired_keys += 1;
+            if self.log_expired {
+                self.expired_log.push(key.as_slice().to_vec());
+            }
             n += 1;
         }
         (n, self.expires.first().is_some_and(|(d, _)| *d <= now_ms))
@@ -191,7 +207,12 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
-        *self = Db { expired_keys: self.expired_keys, ..Db::new() };
+        *self = Db {
+            expired_keys: self.expired_keys,
+            log_expired: self.log_expired,
+            expired_log: std::mem::take(&mut self.expired_log),
+            ..Db::new()
+        };
     }
 
     pub fn clear_slot(&mut self, slot: u16) -> usize {
@@ -228,8 +249,10 @@ pub struct Store {
     pub dirty: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
-    /// Keyspace events recorded by the running command, drained by the shard after it.
+    /// Keyspace events recorded by commands, drained and published by the shard.
     pub events: Vec<super::events::KeyEvent>,
+    /// The `notify-keyspace-events` mask the dbs' expiry logging was set up for.
+    notify_flags: u32,
 }
 
 impl Store {
@@ -240,7 +263,37 @@ impl Store {
             keyspace_hits: 0,
             keyspace_misses: 0,
             events: Vec::new(),
+            notify_flags: 0,
         }
+    }
+    /// Follows `notify-keyspace-events`: expired keys are logged only while `expired` events
+    /// are wanted. Cheap when nothing changed.
+    #[inline]
+    pub fn sync_notify(&mut self, flags: u32) {
+        if flags != self.notify_flags {
+            self.notify_flags = flags;
+            let log = super::events::wanted(flags, super::events::class::EXPIRED);
+            for d in &mut self.dbs {
+                d.log_expired = log;
+            }
+        }
+    }
+    /// Moves logged expirations into `events` as `expired` events; true when any event waits.
+    pub fn collect_events(&mut self) -> bool {
+        if self.notify_flags == 0 {
+            return false;
+        }
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            for key in d.expired_log.drain(..) {
+                self.events.push(super::events::KeyEvent {
+                    class: super::events::class::EXPIRED,
+                    event: "expired",
+                    db: i as u32,
+                    key,
+                });
+            }
+        }
+        !self.events.is_empty()
     }
     pub fn expired_keys(&self) -> u64 {
         self.dbs.iter().map(|d| d.expired_keys).sum()

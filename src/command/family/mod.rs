@@ -1,6 +1,7 @@
 //! One file per command family, each exporting its `COMMANDS` table.
 
 pub mod bitmap;
+pub mod blocking;
 pub mod cluster;
 pub mod connection;
 pub mod geo;
@@ -8,6 +9,7 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub mod persist;
 pub mod pubsub;
 pub mod server;

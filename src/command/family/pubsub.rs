@@ -201,7 +201,7 @@ fn sunsubscribe(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -
     do_unsubscribe(st, ci, args, out, Space::Shard)
 }
 
-fn deliver_here(st: &mut ShardState, shard: bool, channel: &[u8], payload: &[u8]) -> usize {
+pub(crate) fn deliver_here(st: &mut ShardState, shard: bool, channel: &[u8], payload: &[u8]) -> usize {
     let clients = &st.clients;
     st.pubsub.deliver(shard, channel, payload, |ci| clients.get(ci).is_some_and(|c| c.resp3))
 }
@@ -276,7 +276,8 @@ fn count_subs(st: &mut ShardState, ci: usize, args: &[&[u8]], space: Space) -> C
                 .await;
             let mut buf = Vec::new();
             let mut o = Out::new(&mut buf, resp3);
-            o.map(names.len());
+            // A flat array in RESP3 too, as Redis 7.0 replies.
+            o.array(names.len() * 2);
             for (i, n) in names.iter().enumerate() {
                 o.bulk(n);
                 o.int(parts.iter().map(|p| p[i]).sum::<usize>() as i64);

@@ -11,6 +11,7 @@ use crate::command::spec::{flag, spec, CommandSpec, ConnResult, Exec, Split};
 use crate::error;
 use crate::resp::Out;
 use crate::shard::ShardState;
+use futures::FutureExt;
 
 use crate::command::family::server::fanout::{fan_out, help, subcommand_syntax_error};
 
@@ -444,24 +445,45 @@ fn unpause(_st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> 
     ConnResult::Done
 }
 
-/// No blocking commands yet, so no client is ever blocked: 0 after Redis's checks.
-fn unblock(_st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: the client may be connected to any shard; the one
+/// holding it asks the owner of its keys to cancel the wait (see `shard::blocking`).
+fn unblock(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
     if args.len() > 4 {
         subcommand_syntax_error(out, args);
         return ConnResult::Done;
     }
+    let mut error = false;
     if let Some(reason) = args.get(3) {
-        if !eq_ic(reason, "timeout") && !eq_ic(reason, "error") {
+        if eq_ic(reason, "error") {
+            error = true;
+        } else if !eq_ic(reason, "timeout") {
             out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
             return ConnResult::Done;
         }
     }
-    if let Err(e) = parse_i64(args[2]) {
-        out.error(e);
+    let id = match parse_i64(args[2]) {
+        Ok(id) => id as u64,
+        Err(e) => {
+            out.error(e);
+            return ConnResult::Done;
+        }
+    };
+    if st.nshards == 1 {
+        out.int(crate::shard::blocking::unblock_here(st, id, error) as i64);
         return ConnResult::Done;
     }
-    out.int(0);
-    ConnResult::Done
+    let resp3 = st.clients[ci].resp3;
+    let h = st.handle.clone();
+    ConnResult::Later(
+        async move {
+            let found =
+                h.call_all(None, move |s: &mut ShardState| crate::shard::blocking::unblock_here(s, id, error)).await;
+            let mut buf = Vec::new();
+            Out::new(&mut buf, resp3).int(found.iter().any(|&f| f) as i64);
+            buf
+        }
+        .boxed_local(),
+    )
 }
 
 fn client_help(_st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {

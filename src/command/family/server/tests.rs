@@ -59,6 +59,7 @@ impl Fixture {
             pubsub: Default::default(),
             active_expire: true,
             kill_requests: Vec::new(),
+            blocking: Default::default(),
             cluster_state: None,
             cfg,
         };
