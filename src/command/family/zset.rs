@@ -23,6 +23,8 @@ mod tests;
 mod tests_more;
 mod write;
 
+/// ZADD's body, for GEOADD (which is a ZADD with computed scores).
+pub(crate) use write::zadd;
 pub use write::{generic_zpop, parse_mpop, ready_zset_key, MpopArgs};
 
 use crate::command::args::parse_f64_opt;
