@@ -82,6 +82,9 @@ impl DataCtx<'_> {
     #[inline]
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         if crate::store::events::wanted(self.cfg.notify_keyspace_events, class) {
+            // Keys this command's lookups expired come first, as Redis raises `expired` at
+            // the lookup, before the command's own events.
+            self.store.collect_events();
             self.store.events.push(crate::store::events::KeyEvent {
                 class,
                 event,
@@ -152,7 +155,22 @@ pub struct CommandSpec {
     /// COMMAND GETKEYS; returns argument indexes, empty when the arguments are malformed (the
     /// command itself then reports the error). Such commands carry the MOVABLEKEYS flag.
     pub getkeys: Option<GetKeysFn>,
+    /// Keys a command reads besides its declared keys, found only by reading them (SORT's BY
+    /// and GET patterns). In standalone mode with several shards such a call runs on the
+    /// coordinator with every shard frozen, so the keys are fetched wherever they live.
+    pub pattern_keys: Option<PatternKeys>,
 }
+
+/// See `CommandSpec::pattern_keys`: whether a call reads pattern keys at all (from its
+/// arguments), and which keys it reads (from the data, on the shard of its first key).
+#[derive(Clone, Copy)]
+pub struct PatternKeys {
+    pub uses: fn(&[&[u8]]) -> bool,
+    pub read: ReadKeysFn,
+}
+
+/// The keys a call reads through patterns, computed from the data.
+pub type ReadKeysFn = fn(&mut DataCtx, &[&[u8]]) -> Vec<Vec<u8>>;
 
 impl CommandSpec {
     pub const fn has(&self, f: u32) -> bool {
@@ -219,5 +237,6 @@ pub const fn spec(
         split,
         subcommands: &[],
         getkeys: None,
+        pattern_keys: None,
     }
 }

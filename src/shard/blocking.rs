@@ -126,6 +126,9 @@ impl Blocking {
 pub struct Home {
     /// client id -> (owner shards, deadline in unix ms or 0 for none).
     clients: HashMap<u64, (SmallVec<[usize; 2]>, u64)>,
+    /// Cancels asked for while a multi-shard waiter was between registrations: its next round
+    /// reads this instead of registering (the owners may not have seen it yet).
+    cancelled: HashMap<u64, Cancel>,
     deadlines: BTreeSet<(u64, u64)>,
 }
 
@@ -153,6 +156,15 @@ impl Home {
         if let Some((_, d)) = self.clients.remove(&client_id) {
             self.deadlines.remove(&(d, client_id));
         }
+        self.cancelled.remove(&client_id);
+    }
+    fn cancel(&mut self, client_id: u64, why: Cancel) {
+        if self.clients.contains_key(&client_id) {
+            self.cancelled.entry(client_id).or_insert(why);
+        }
+    }
+    fn take_cancel(&mut self, client_id: u64) -> Option<Cancel> {
+        self.cancelled.remove(&client_id)
     }
     /// The earliest deadline, for the loop's timer.
     pub fn next_deadline_ms(&self) -> Option<u64> {
@@ -321,7 +333,7 @@ fn cancel_here(st: &mut ShardState, client_id: u64, why: Cancel) {
     let mut out = Out::new(&mut buf, w.resp3);
     let reply = match why {
         Cancel::Error => {
-            out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            out.error(UNBLOCKED);
             Some(buf)
         }
         // A wake-only waiter's home writes the timeout reply itself, after a last attempt.
@@ -345,6 +357,7 @@ fn send_cancel(st: &ShardState, client_id: u64, owners: &[usize], why: Cancel) {
 pub fn expire_home(st: &mut ShardState, now_ms: u64) {
     let expired = st.handle.blocked.borrow_mut().take_expired(now_ms);
     for (id, owners) in expired {
+        st.handle.blocked.borrow_mut().cancel(id, Cancel::Timeout);
         send_cancel(st, id, &owners, Cancel::Timeout);
     }
 }
@@ -354,7 +367,9 @@ pub fn unblock_here(st: &mut ShardState, client_id: u64, error: bool) -> bool {
     let owners = st.handle.blocked.borrow().owners_of(client_id);
     match owners {
         Some(owners) => {
-            send_cancel(st, client_id, &owners, if error { Cancel::Error } else { Cancel::Timeout });
+            let why = if error { Cancel::Error } else { Cancel::Timeout };
+            st.handle.blocked.borrow_mut().cancel(client_id, why);
+            send_cancel(st, client_id, &owners, why);
             true
         }
         None => false,
@@ -365,6 +380,7 @@ pub fn unblock_here(st: &mut ShardState, client_id: u64, error: bool) -> bool {
 pub fn forget_client(st: &mut ShardState, client_id: u64) {
     let owners = st.handle.blocked.borrow().owners_of(client_id);
     if let Some(owners) = owners {
+        st.handle.blocked.borrow_mut().cancel(client_id, Cancel::Gone);
         send_cancel(st, client_id, &owners, Cancel::Gone);
     }
 }
@@ -411,6 +427,14 @@ pub fn start(
     .boxed_local()
 }
 
+fn unblocked_error(resp3: bool) -> Vec<u8> {
+    let mut buf = Vec::new();
+    Out::new(&mut buf, resp3).error(UNBLOCKED);
+    buf
+}
+
+const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
 fn timeout_bytes(spec: &CommandSpec, resp3: bool) -> Vec<u8> {
     let mut buf = Vec::new();
     cmds::write_timeout_reply(spec.name, &mut Out::new(&mut buf, resp3));
@@ -449,6 +473,13 @@ async fn wait_multi(
         if deadline_ms != 0 && super::unix_ms() >= deadline_ms {
             return timeout_bytes(req.spec, req.resp3);
         }
+        // A cancel that came while nothing was registered: the owners never saw it.
+        let cancelled = h.blocked.borrow_mut().take_cancel(req.client_id);
+        match cancelled {
+            Some(Cancel::Error) => return unblocked_error(req.resp3),
+            Some(_) => return timeout_bytes(req.spec, req.resp3),
+            None => {}
+        }
         let futs: Vec<_> = owners
             .iter()
             .map(|&o| {
@@ -477,6 +508,11 @@ async fn wait_multi(
         }
         if let Some(e) = error {
             return e;
+        }
+        // The cancel that ended this round has been answered; forget it.
+        let cancelled = h.blocked.borrow_mut().take_cancel(req.client_id);
+        if cancelled == Some(Cancel::Error) {
+            return unblocked_error(req.resp3);
         }
         if !woken && (deadline_ms == 0 || super::unix_ms() < deadline_ms) {
             // Cancelled without a wake and before the deadline: CLIENT UNBLOCK ... TIMEOUT, or

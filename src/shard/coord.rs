@@ -194,10 +194,26 @@ async fn atomic(
     let by_shard = |s: usize| -> Vec<Vec<u8>> {
         keys.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned().collect()
     };
+    // Keys read through patterns (SORT BY/GET) are fetched too but never written back. Every
+    // shard is frozen for such a call (see `exec::place`), so the set cannot change under us.
+    let mut read_only: Vec<Vec<u8>> = Vec::new();
+    if let (Some(p), Some(first)) = (spec.pattern_keys, keys.first().cloned()) {
+        let a = args.clone();
+        read_only = h
+            .call(owner_shard(key_slot(&first), nshards), Some(tx), move |st: &mut ShardState| {
+                let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+                (p.read)(&mut st.data_ctx(db), &argv)
+            })
+            .await;
+        read_only.retain(|k| !keys.contains(k));
+        read_only.sort();
+        read_only.dedup();
+    }
     let fetches: Vec<_> = shards
         .iter()
         .map(|&s| {
-            let ks = by_shard(s);
+            let mut ks = by_shard(s);
+            ks.extend(read_only.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned());
             h.call(s, Some(tx), move |st: &mut ShardState| -> Fetched {
                 let now = st.now_ms();
                 let mut v = Vec::new();

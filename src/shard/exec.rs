@@ -132,6 +132,10 @@ pub fn place(st: &ShardState, spec: &CommandSpec, args: &[&[u8]], asking: bool) 
         return Placement::Shard(owner_shard(slot0, st.nshards));
     }
     let s0 = owner_shard(slot0, st.nshards);
+    if st.nshards > 1 && spec.pattern_keys.is_some_and(|p| (p.uses)(args)) {
+        // Keys named by patterns may live anywhere: the coordinator freezes every shard.
+        return Placement::Shards((0..st.nshards).collect());
+    }
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
     shards.push(s0);
     for &i in &idx[1..] {

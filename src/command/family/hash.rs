@@ -16,6 +16,8 @@ mod read;
 mod scan;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_events;
 mod write;
 
 use crate::command::family::keys::access_clock_s;
@@ -86,7 +88,8 @@ fn hash_of_mut(v: &mut Value) -> Option<&mut HashValue> {
 }
 
 /// Redis's `lookupKeyRead` for a hash: lazy expiry, a keyspace hit or miss (INFO
-/// `keyspace_hits`/`keyspace_misses`), the access clock refreshed, and the type checked.
+/// `keyspace_hits`/`keyspace_misses`, a miss raising `keymiss`), the access clock refreshed,
+/// and the type checked.
 fn read_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a HashValue>, WrongType> {
     let now_ms = ctx.now_ms;
     let store = &mut *ctx.store;
@@ -94,6 +97,7 @@ fn read_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a HashValu
     match db.get(key, now_ms) {
         None => {
             store.keyspace_misses += 1;
+            super::keymiss(&mut store.events, ctx.cfg.notify_keyspace_events, ctx.dbi, key);
             Ok(None)
         }
         Some(e) => {
@@ -130,7 +134,7 @@ fn with_hash_or_create<R>(ctx: &mut DataCtx, key: &[u8], f: impl FnOnce(&mut Has
     let mut h = HashValue::default();
     let r = f(&mut h);
     if !h.is_empty() {
-        db.insert(key, Entry { value: Value::Hash(Box::new(h)), expire_at_ms: NO_EXPIRE, access_s });
+        super::insert_key(ctx, key, Entry { value: Value::Hash(Box::new(h)), expire_at_ms: NO_EXPIRE, access_s });
     }
     Ok(r)
 }

@@ -10,12 +10,15 @@
 mod expire;
 mod scan;
 mod space;
+#[cfg(test)]
+mod tests_events;
 
 use crate::command::args::eq_ic;
 use crate::command::spec::{flag, spec, CommandSpec, DataCtx, Exec, Split};
 use crate::config::MaxmemoryPolicy as Policy;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::{Entry, StrValue, Value};
 
 const W: u32 = flag::WRITE;
@@ -144,9 +147,18 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 
 /// Redis's `lookupKeyRead`: lazily expires the key and counts a keyspace hit or miss (INFO
-/// `keyspace_hits`/`keyspace_misses`). Write lookups use `Db::get` directly: Redis does not
-/// count them.
+/// `keyspace_hits`/`keyspace_misses`), a miss raising `keymiss`. Write lookups use `Db::get`
+/// directly: Redis does not count them.
 pub(crate) fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Option<&'a mut Entry> {
+    lookup_read_counted(ctx, key, true)
+}
+
+/// `lookup_read` for OBJECT: Redis counts the miss but raises no `keymiss` there.
+fn lookup_object<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Option<&'a mut Entry> {
+    lookup_read_counted(ctx, key, false)
+}
+
+fn lookup_read_counted<'a>(ctx: &'a mut DataCtx, key: &[u8], notify_miss: bool) -> Option<&'a mut Entry> {
     let store = &mut *ctx.store;
     match store.dbs[ctx.dbi].get(key, ctx.now_ms) {
         Some(e) => {
@@ -155,6 +167,9 @@ pub(crate) fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Option<&'a mu
         }
         None => {
             store.keyspace_misses += 1;
+            if notify_miss {
+                super::keymiss(&mut store.events, ctx.cfg.notify_keyspace_events, ctx.dbi, key);
+            }
             None
         }
     }
@@ -178,16 +193,26 @@ fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, &'static str> {
     Ok(n as usize)
 }
 
-/// DEL and UNLINK (UNLINK's freeing in the background makes no difference to the reply).
+/// DEL and UNLINK (UNLINK's freeing in the background makes no difference to the reply; both
+/// raise `del` events).
 fn del(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let now = ctx.now_ms;
-    let db = ctx.db();
     let mut deleted = 0u64;
     for k in &args[1..] {
+        let db = ctx.db();
         match db.remove(k) {
-            // A key past its deadline was already gone for clients: it counts as expired.
-            Some(e) if e.is_expired(now) => db.expired_keys += 1,
-            Some(_) => deleted += 1,
+            // A key past its deadline was already gone for clients: it counts as expired,
+            // and raises the `expired` event Redis's lazy expiry would.
+            Some(e) if e.is_expired(now) => {
+                db.expired_keys += 1;
+                if db.log_expired {
+                    db.expired_log.push(k.to_vec());
+                }
+            }
+            Some(_) => {
+                deleted += 1;
+                ctx.notify(class::GENERIC, "del", k);
+            }
             None => {}
         }
     }
@@ -256,6 +281,11 @@ fn rename_generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, nx: bool) {
     };
     // `insert` replaces a live or expired destination and moves the TTL with the entry.
     db.insert(dst, entry);
+    // Redis deletes any destination before adding the key under its new name, so the
+    // destination is always `new`.
+    ctx.notify(class::NEW, "new", dst);
+    ctx.notify(class::GENERIC, "rename_from", src);
+    ctx.notify(class::GENERIC, "rename_to", dst);
     ctx.dirty(1);
     if nx {
         out.int(1)
@@ -316,6 +346,9 @@ fn copy(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         return;
     }
     target.insert(dst, copy);
+    // As for RENAME, a replaced destination is deleted first: the copy is always `new`.
+    super::notify_in(ctx, dst_db, class::NEW, "new", dst);
+    super::notify_in(ctx, dst_db, class::GENERIC, "copy_to", dst);
     ctx.dirty(1);
     out.int(1);
 }
@@ -346,13 +379,15 @@ fn move_(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         out.int(0);
         return;
     };
-    ctx.store.dbs[dst_db].insert(key, entry);
+    super::insert_key_in(ctx, dst_db, key, entry);
+    ctx.notify(class::GENERIC, "move_from", key);
+    super::notify_in(ctx, dst_db, class::GENERIC, "move_to", key);
     ctx.dirty(1);
     out.int(1);
 }
 
 fn object_encoding(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
-    match lookup_read(ctx, args[2]) {
+    match lookup_object(ctx, args[2]) {
         Some(e) => out.bulk_str(e.value.encoding()),
         None => out.null(),
     }
@@ -366,7 +401,7 @@ fn lfu_policy(ctx: &DataCtx) -> bool {
 fn object_freq(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let lfu = lfu_policy(ctx);
     let now_s = access_clock_s(ctx.now_ms);
-    let Some(e) = lookup_read(ctx, args[2]) else {
+    let Some(e) = lookup_object(ctx, args[2]) else {
         out.null();
         return;
     };
@@ -383,7 +418,7 @@ fn object_freq(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 fn object_idletime(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let lfu = lfu_policy(ctx);
     let now_s = access_clock_s(ctx.now_ms);
-    let Some(e) = lookup_read(ctx, args[2]) else {
+    let Some(e) = lookup_object(ctx, args[2]) else {
         out.null();
         return;
     };
@@ -399,7 +434,7 @@ fn object_idletime(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 fn object_refcount(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let lru = matches!(ctx.cfg.maxmemory_policy, Policy::VolatileLru | Policy::AllkeysLru);
     let no_shared = ctx.cfg.maxmemory_bytes != 0 && (lru || lfu_policy(ctx));
-    let Some(e) = lookup_read(ctx, args[2]) else {
+    let Some(e) = lookup_object(ctx, args[2]) else {
         out.null();
         return;
     };

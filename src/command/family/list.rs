@@ -17,6 +17,8 @@ mod query;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_events;
+#[cfg(test)]
 mod tests_more;
 
 pub use crate::store::types::list::End;
@@ -25,6 +27,7 @@ pub use push_pop::{move_element, parse_mpop_args, pop_first_nonempty, pop_from, 
 use crate::command::family::keys::access_clock_s;
 use crate::command::spec::{flag, spec, CommandSpec, DataCtx, Exec, Split};
 use crate::error;
+use crate::store::events::class;
 use crate::store::types::list::ListValue;
 use crate::store::{Entry, Value};
 
@@ -118,18 +121,35 @@ fn list_write<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut Lis
 fn insert_new(ctx: &mut DataCtx, key: &[u8], list: ListValue) {
     debug_assert!(!list.is_empty(), "an empty list must never be stored");
     let entry = Entry { value: Value::List(Box::new(list)), expire_at_ms: 0, access_s: access_clock_s(ctx.now_ms) };
-    let old = ctx.db().insert(key, entry);
-    debug_assert!(old.is_none(), "insert_new over an existing key");
+    let old = super::insert_key(ctx, key, entry);
+    debug_assert!(old.as_ref().is_none_or(|o| o.is_expired(ctx.now_ms)), "insert_new over a live key");
 }
 
 fn new_list(ctx: &DataCtx) -> ListValue {
     ListValue::new(ctx.cfg.list_max_listpack_size)
 }
 
-/// Deletes `key` when its list was emptied (Redis never keeps an empty list).
+/// Deletes `key` when its list was emptied (Redis never keeps an empty list), with the `del`
+/// event Redis raises after the command's own.
 fn delete_if_empty(ctx: &mut DataCtx, key: &[u8], empty: bool) {
     if empty {
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
+    }
+}
+
+/// Redis's event names for a push onto, and a pop from, `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
     }
 }
 

@@ -21,6 +21,8 @@ mod scan;
 mod tests;
 #[cfg(test)]
 mod tests_algebra;
+#[cfg(test)]
+mod tests_events;
 
 pub use algebra::sintercard_keys;
 
@@ -96,14 +98,14 @@ fn write_set<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut SetV
     super::lookup_write_as(ctx, key, set_of_mut)
 }
 
-/// Looks up every key in order (read or write lookups), stopping at the first that holds
-/// another type, as Redis's multi-set commands do. Returns which keys exist; afterwards
-/// `peek_set` sees exactly the live ones (the expired ones were just deleted).
-fn probe_sets(ctx: &mut DataCtx, keys: &[&[u8]], write: bool) -> Result<Vec<bool>, &'static str> {
+/// Looks up every key in order, stopping at the first that holds another type, as Redis's
+/// multi-set commands do. Redis 7.0 reads the sources with `lookupKeyRead` in the STORE forms
+/// too, so each counts a hit or a miss (and a miss raises `keymiss`). Returns which keys
+/// exist; afterwards `peek_set` sees exactly the live ones (the expired ones were just deleted).
+fn probe_sets(ctx: &mut DataCtx, keys: &[&[u8]]) -> Result<Vec<bool>, &'static str> {
     let mut present = Vec::with_capacity(keys.len());
     for k in keys {
-        let found = if write { write_set(ctx, k)?.is_some() } else { read_set(ctx, k)?.is_some() };
-        present.push(found);
+        present.push(read_set(ctx, k)?.is_some());
     }
     Ok(present)
 }

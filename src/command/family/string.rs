@@ -18,6 +18,8 @@ mod range;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_events;
+#[cfg(test)]
 mod tests_more;
 
 use crate::command::args::parse_i64;
@@ -96,7 +98,7 @@ enum Found<'a> {
 }
 
 /// Looks `key` up for reading, counting a keyspace hit or miss as Redis's `lookupKeyRead`
-/// does (INFO `keyspace_hits`/`keyspace_misses`). Write lookups use `Db::get` directly: Redis
+/// does (INFO `keyspace_hits`/`keyspace_misses`), a miss raising `keymiss`. Write lookups use `Db::get` directly: Redis
 /// does not count those.
 fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Found<'a> {
     let now_ms = ctx.now_ms;
@@ -107,6 +109,7 @@ fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Found<'a> {
     match db.get(key, now_ms) {
         None => {
             store.keyspace_misses += 1;
+            super::keymiss(&mut store.events, ctx.cfg.notify_keyspace_events, ctx.dbi, key);
             Found::Missing
         }
         Some(e) => {

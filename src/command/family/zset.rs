@@ -12,13 +12,17 @@
 //!
 //! Every function here runs on the shard owning its keys (or a coordinator's scratch store)
 //! and must never touch sockets, other shards or the clock. Replies and error texts are Redis
-//! 7.0.15's, byte for byte. Keyspace notifications are not sent yet (no hook exists).
+//! 7.0.15's, byte for byte, and so are the keyspace events each path raises, in Redis's order:
+//! the shared helpers raise `keymiss` (read misses), `new` (a created key) and `del` (a key a
+//! command emptied); each command raises its own event before `delete_if_empty`.
 
 mod range;
 mod read;
 mod setops;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_events;
 #[cfg(test)]
 mod tests_more;
 mod write;
@@ -29,8 +33,10 @@ pub use write::{generic_zpop, parse_mpop, ready_zset_key, MpopArgs};
 
 use crate::command::args::parse_f64_opt;
 use crate::command::family::keys::access_clock_s;
+use crate::command::family::{insert_key, keymiss};
 use crate::command::spec::{flag, spec, CommandSpec, DataCtx, Exec, Split};
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::types::zset::{LexBound, LexRange, ListpackLimits, ScoreRange, ZSetValue};
 use crate::store::{Entry, Value};
 
@@ -230,14 +236,15 @@ pub(crate) fn limits(ctx: &DataCtx) -> ListpackLimits {
     ListpackLimits::from_config(ctx.cfg)
 }
 
-/// Looks `key` up for reading as Redis's `lookupKeyRead`: lazy expiry, a keyspace hit or miss,
-/// the access clock refreshed.
+/// Looks `key` up for reading as Redis's `lookupKeyRead`: lazy expiry, a keyspace hit or miss
+/// (a miss raises `keymiss`), the access clock refreshed.
 pub(crate) fn read_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut ZSetValue>, WrongType> {
     let now_ms = ctx.now_ms;
     let store = &mut *ctx.store;
     match store.dbs[ctx.dbi].get(key, now_ms) {
         None => {
             store.keyspace_misses += 1;
+            keymiss(&mut store.events, ctx.cfg.notify_keyspace_events, ctx.dbi, key);
             Ok(None)
         }
         Some(e) => {
@@ -266,17 +273,25 @@ pub(crate) fn write_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<
     }
 }
 
-/// Stores a new sorted set under `key` (Redis's `setKey`/`dbAdd`: any old value and TTL go).
+/// Stores a new sorted set under `key` (Redis's `setKey`/`dbAdd`: any old value and TTL go),
+/// raising `new` when no live key was there.
 pub(crate) fn store_zset(ctx: &mut DataCtx, key: &[u8], z: ZSetValue) {
+    // Redis's `setKey` looks the key up for writing first, so a key past its deadline is
+    // expired (counted, and its `expired` event raised) before `new`.
+    let now_ms = ctx.now_ms;
+    ctx.db().get(key, now_ms);
+    ctx.store.collect_events();
     let entry = Entry { value: Value::ZSet(Box::new(z)), expire_at_ms: 0, access_s: access_clock_s(ctx.now_ms) };
-    ctx.db().insert(key, entry);
+    insert_key(ctx, key, entry);
 }
 
-/// Deletes `key` once a command has emptied its sorted set.
+/// Deletes `key` once a command has emptied its sorted set, raising `del` (after the
+/// command's own event, which the caller raises first, as Redis orders them).
 pub(crate) fn delete_if_empty(ctx: &mut DataCtx, key: &[u8]) -> bool {
     let empty = matches!(ctx.db().peek(key).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty());
     if empty {
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
     empty
 }

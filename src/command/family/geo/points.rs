@@ -2,8 +2,8 @@
 //! GEOHASH and GEOPOS.
 //!
 //! GEOADD validates every coordinate before changing anything, then runs the zset family's
-//! ZADD with the same option words, so its reply, dirty count, encodings and errors (WRONGTYPE
-//! included) are ZADD's, and its keyspace event is ZADD's `zadd`, as in Redis. It must never
+//! ZADD with the same option words, so its reply, dirty count, encodings, errors (WRONGTYPE
+//! included) and keyspace events (`new`, `zadd`) are ZADD's, as in Redis. It must never
 //! change the key before every coordinate has been checked.
 
 use super::distance::distance_m;
@@ -13,7 +13,6 @@ use crate::command::family::zset::{read_zset, word_is, zadd, WrongType};
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
-use crate::store::events::class;
 
 pub fn geoadd(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let (mut nx, mut xx) = (false, false);
@@ -49,12 +48,8 @@ pub fn geoadd(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         zargs.push(s.as_bytes());
         zargs.push(t[2]);
     }
-    // ZADD counts added + updated members as dirty, and Redis raises `zadd` exactly then.
-    let dirty_before = ctx.store.dirty;
+    // ZADD raises the events (`new`, then `zadd` when a member was added or updated).
     zadd(ctx, &zargs, out);
-    if ctx.store.dirty > dirty_before {
-        ctx.notify(class::ZSET, "zadd", args[1]);
-    }
 }
 
 pub fn geodist(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {

@@ -11,6 +11,7 @@ use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::parse::parse_i64_strict;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::CompactBytes;
 
 /// HSET and HMSET: `key field value [field value ...]`.
@@ -32,6 +33,8 @@ fn set_pairs(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) -> Option<i64> {
             None
         }
         Ok(n) => {
+            // HMSET too: Redis raises `hset` even when no field changed.
+            ctx.notify(class::HASH, "hset", args[1]);
             ctx.dirty((pairs.len() / 2) as u64);
             Some(n)
         }
@@ -67,6 +70,7 @@ pub fn hsetnx(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Err(_) => out.error(error::WRONGTYPE),
         Ok(set) => {
             if set {
+                ctx.notify(class::HASH, "hset", args[1]);
                 ctx.dirty(1);
             }
             out.int(set as i64);
@@ -92,8 +96,12 @@ pub fn hdel(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             (deleted, h.is_empty())
         }
     };
+    if deleted > 0 {
+        ctx.notify(class::HASH, "hdel", key);
+    }
     if emptied {
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
     ctx.dirty(deleted as u64);
     out.int(deleted);
@@ -120,6 +128,7 @@ pub fn hincrby(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Err(_) => out.error(error::WRONGTYPE),
         Ok(Err(e)) => out.error(e),
         Ok(Ok(n)) => {
+            ctx.notify(class::HASH, "hincrby", args[1]);
             ctx.dirty(1);
             out.int(n);
         }
@@ -149,6 +158,7 @@ pub fn hincrbyfloat(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Err(_) => out.error(error::WRONGTYPE),
         Ok(Err(e)) => out.error(e),
         Ok(Ok(sum)) => {
+            ctx.notify(class::HASH, "hincrbyfloat", args[1]);
             ctx.dirty(1);
             out.bulk(&sum);
         }

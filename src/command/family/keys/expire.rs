@@ -8,6 +8,7 @@ use crate::command::args::{eq_ic, parse_i64};
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::keyspace::NO_EXPIRE;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -120,8 +121,10 @@ fn expire_generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, base_ms: i64
         // Already past: Redis deletes the key (and propagates a DEL), counting it as a write,
         // not as an expired key.
         db.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     } else {
         db.set_expire(key, when_ms as u64);
+        ctx.notify(class::GENERIC, "expire", key);
     }
     ctx.dirty(1);
     out.int(1);
@@ -172,6 +175,7 @@ pub fn persist(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let had_ttl = db.get(key, now).is_some_and(|e| e.expire_at_ms != NO_EXPIRE);
     if had_ttl {
         db.set_expire(key, NO_EXPIRE);
+        ctx.notify(class::GENERIC, "persist", key);
         ctx.dirty(1);
     }
     out.int(had_ttl as i64);

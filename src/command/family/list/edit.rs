@@ -6,6 +6,7 @@ use crate::command::args::parse_i64;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 
 /// LSET: the key is looked up (`ERR no such key`) before the index is parsed.
 pub fn lset(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
@@ -23,6 +24,7 @@ pub fn lset(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     };
     match resolve_index(index, list.len()) {
         Some(i) if list.set(i, args[3]) => {
+            ctx.notify(class::LIST, "lset", args[1]);
             ctx.dirty(1);
             out.ok()
         }
@@ -53,6 +55,7 @@ pub fn linsert(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     };
     list.insert(at + after as usize, args[4]);
     let len = list.len();
+    ctx.notify(class::LIST, "linsert", args[1]);
     ctx.dirty(1);
     out.int(len as i64);
 }
@@ -91,6 +94,9 @@ pub fn lrem(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         list.remove_sorted(&idx);
     }
     let empty = list.is_empty();
+    if !idx.is_empty() {
+        ctx.notify(class::LIST, "lrem", key);
+    }
     delete_if_empty(ctx, key, empty);
     ctx.dirty(idx.len() as u64);
     out.int(idx.len() as i64);
@@ -115,6 +121,8 @@ pub fn ltrim(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     };
     list.trim(front, back);
     let empty = list.is_empty();
+    // Raised even when nothing was trimmed, as Redis does.
+    ctx.notify(class::LIST, "ltrim", key);
     delete_if_empty(ctx, key, empty);
     ctx.dirty((front + back) as u64);
     out.ok();

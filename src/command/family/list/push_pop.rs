@@ -2,10 +2,14 @@
 //! non-blocking cores (`pop_from`, `pop_first_nonempty`, `move_element`) that BLPOP, BRPOP,
 //! BLMOVE and BLMPOP call once they find data. Nothing here blocks or knows about clients.
 
-use super::{check_element_sizes, delete_if_empty, insert_new, list_write, new_list, parse_at_least, parse_end, End};
+use super::{
+    check_element_sizes, delete_if_empty, insert_new, list_write, new_list, parse_at_least, parse_end, pop_event,
+    push_event, End,
+};
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 
 pub fn lpush(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     push(ctx, args, out, End::Left, false)
@@ -46,6 +50,8 @@ fn push(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, end: End, only_existin
             len
         }
     };
+    // LPUSHX and RPUSHX raise the same events as LPUSH and RPUSH.
+    ctx.notify(class::LIST, push_event(end), key);
     ctx.dirty(elems.len() as u64);
     out.int(len as i64);
 }
@@ -102,6 +108,7 @@ fn pop(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, end: End) {
         }
     };
     let empty = list.is_empty();
+    ctx.notify(class::LIST, pop_event(end), key);
     delete_if_empty(ctx, key, empty);
     ctx.dirty(popped as u64);
 }
@@ -122,6 +129,9 @@ pub fn pop_from(ctx: &mut DataCtx, key: &[u8], end: End, count: usize) -> Result
         }
     }
     let empty = list.is_empty();
+    if !popped.is_empty() {
+        ctx.notify(class::LIST, pop_event(end), key);
+    }
     delete_if_empty(ctx, key, empty);
     ctx.dirty(popped.len() as u64);
     Ok(Some(popped))
@@ -182,11 +192,11 @@ pub fn move_element(
     let Some(v) = list.pop(from) else {
         return Ok(None);
     };
+    let mut src_emptied = false;
     if src == dst {
         list.push(to, &v);
     } else {
-        let empty = list.is_empty();
-        delete_if_empty(ctx, src, empty);
+        src_emptied = list.is_empty();
         match list_write(ctx, dst)? {
             Some(d) if dst_exists => d.push(to, &v),
             _ => {
@@ -196,6 +206,11 @@ pub fn move_element(
             }
         }
     }
+    // Redis's order: the push onto the destination (created first if new), then the pop from
+    // the source and its deletion when emptied.
+    ctx.notify(class::LIST, push_event(to), dst);
+    ctx.notify(class::LIST, pop_event(from), src);
+    delete_if_empty(ctx, src, src_emptied);
     ctx.dirty(1);
     Ok(Some(v))
 }

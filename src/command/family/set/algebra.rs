@@ -9,10 +9,12 @@
 //! second one adds the first set whole before removing, which can leave a `hashtable`).
 
 use super::{max_intset_entries, new_entry, peek_set, probe_sets, reply_member, word_is};
+use crate::command::family::insert_key;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::parse::parse_i64_strict;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::types::set::{Member, SetValue};
 
 const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
@@ -75,11 +77,7 @@ pub fn sintercard_keys(args: &[&[u8]]) -> Vec<usize> {
 }
 
 fn sinter_generic(ctx: &mut DataCtx, keys: &[&[u8]], mode: Inter<'_>, out: &mut Out) {
-    let store_into = match mode {
-        Inter::Store(dst) => Some(dst),
-        _ => None,
-    };
-    let present = match probe_sets(ctx, keys, store_into.is_some()) {
+    let present = match probe_sets(ctx, keys) {
         Ok(p) => p,
         Err(e) => return out.error(e),
     };
@@ -88,6 +86,7 @@ fn sinter_generic(ctx: &mut DataCtx, keys: &[&[u8]], mode: Inter<'_>, out: &mut 
         match mode {
             Inter::Store(dst) => {
                 if ctx.db().remove(dst).is_some() {
+                    ctx.notify(class::GENERIC, "del", dst);
                     ctx.dirty(1);
                 }
                 out.int(0)
@@ -133,7 +132,7 @@ fn sinter_generic(ctx: &mut DataCtx, keys: &[&[u8]], mode: Inter<'_>, out: &mut 
             for m in first.iter().filter(|&m| in_all(m)) {
                 result.add_member(m, max);
             }
-            store_result(ctx, dst, result, out);
+            store_result(ctx, dst, result, "sinterstore", out);
         }
     }
 }
@@ -161,7 +160,7 @@ pub(super) fn sdiffstore(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 }
 
 fn sunion_diff_generic(ctx: &mut DataCtx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op, out: &mut Out) {
-    if let Err(e) = probe_sets(ctx, keys, dst.is_some()) {
+    if let Err(e) = probe_sets(ctx, keys) {
         return out.error(e);
     }
     let max = max_intset_entries(ctx);
@@ -172,7 +171,13 @@ fn sunion_diff_generic(ctx: &mut DataCtx, keys: &[&[u8]], dst: Option<&[u8]>, op
         Op::Diff => diff_of(&sets, max),
     };
     match dst {
-        Some(dst) => store_result(ctx, dst, result, out),
+        Some(dst) => {
+            let event = match op {
+                Op::Union => "sunionstore",
+                Op::Diff => "sdiffstore",
+            };
+            store_result(ctx, dst, result, event, out)
+        }
         None => {
             out.set(result.len());
             for m in result.iter() {
@@ -225,16 +230,18 @@ fn diff_of(sets: &[Option<&SetValue>], max: usize) -> SetValue {
     result
 }
 
-/// Replaces `dst` with `result` (no TTL), or deletes it when the result is empty, and answers
-/// the result's size.
-fn store_result(ctx: &mut DataCtx, dst: &[u8], result: SetValue, out: &mut Out) {
+/// Replaces `dst` with `result` (no TTL) and raises `event`, or deletes it when the result is
+/// empty (raising `del` if there was a key), and answers the result's size. Replacing a live
+/// key is an overwrite for Redis: no `new` event then.
+fn store_result(ctx: &mut DataCtx, dst: &[u8], result: SetValue, event: &'static str, out: &mut Out) {
     let n = result.len();
-    let deleted = ctx.db().remove(dst).is_some();
     if n > 0 {
         let entry = new_entry(ctx, result);
-        ctx.db().insert(dst, entry);
-    }
-    if n > 0 || deleted {
+        insert_key(ctx, dst, entry);
+        ctx.notify(class::SET, event, dst);
+        ctx.dirty(1);
+    } else if ctx.db().remove(dst).is_some() {
+        ctx.notify(class::GENERIC, "del", dst);
         ctx.dirty(1);
     }
     out.int(n as i64);

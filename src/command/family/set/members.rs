@@ -2,9 +2,11 @@
 //! one member). Replies and the order of checks are those of Redis 7.0's `t_set.c`.
 
 use super::{max_intset_entries, new_entry, peek_set, read_set, write_set};
+use crate::command::family::insert_key;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::types::set::SetValue;
 
 pub(super) fn sadd(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
@@ -18,10 +20,13 @@ pub(super) fn sadd(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             let mut set = SetValue::new_for(args[2]);
             let added = args[2..].iter().filter(|m| set.add(m, max)).count();
             let entry = new_entry(ctx, set);
-            ctx.db().insert(key, entry);
+            insert_key(ctx, key, entry);
             added
         }
     };
+    if added > 0 {
+        ctx.notify(class::SET, "sadd", key);
+    }
     ctx.dirty(added as u64);
     out.int(added as i64);
 }
@@ -44,8 +49,12 @@ pub(super) fn srem(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             (deleted, set.is_empty())
         }
     };
+    if deleted > 0 {
+        ctx.notify(class::SET, "srem", key);
+    }
     if emptied {
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
     ctx.dirty(deleted);
     out.int(deleted as i64);
@@ -107,8 +116,10 @@ pub(super) fn smove(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     if !removed {
         return out.int(0);
     }
+    ctx.notify(class::SET, "srem", src);
     if emptied {
         ctx.db().remove(src);
+        ctx.notify(class::GENERIC, "del", src);
     }
     ctx.dirty(1);
     let max = max_intset_entries(ctx);
@@ -118,10 +129,11 @@ pub(super) fn smove(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         let mut set = SetValue::new_for(member);
         set.add(member, max);
         let entry = new_entry(ctx, set);
-        ctx.db().insert(dst, entry);
+        insert_key(ctx, dst, entry);
         true
     };
     if added {
+        ctx.notify(class::SET, "sadd", dst);
         ctx.dirty(1);
     }
     out.int(1);

@@ -9,6 +9,7 @@ use crate::command::family::keys::access_clock_s;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 
 /// `getPositiveLongFromObjectOrReply` with no message: any failure, parse or sign, is this.
 const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
@@ -35,8 +36,11 @@ fn spop_one(ctx: &mut DataCtx, key: &[u8], out: &mut Out) {
         Some(m) => reply_member(out, m.as_member()),
         None => out.null(),
     }
-    if set.is_empty() {
-        db.remove(key);
+    let emptied = set.is_empty();
+    ctx.notify(class::SET, "spop", key);
+    if emptied {
+        ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
     ctx.dirty(1);
 }
@@ -64,6 +68,8 @@ fn spop_count(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             reply_member(out, m);
         }
         db.remove(key);
+        ctx.notify(class::SET, "spop", key);
+        ctx.notify(class::GENERIC, "del", key);
     } else {
         out.set(count as usize);
         for _ in 0..count {
@@ -72,6 +78,7 @@ fn spop_count(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
                 None => debug_assert!(false, "SPOP ran out of members below the set size"),
             }
         }
+        ctx.notify(class::SET, "spop", key);
     }
     // Redis counts the requested count plus one, whichever path it took.
     ctx.dirty(count.saturating_add(1));

@@ -324,6 +324,13 @@ fn keyspace_hits_and_misses_on_reads_only() {
     h.run("SISMEMBER nokey 1");
     h.run("SINTER s nokey");
     assert_eq!((h.store.keyspace_hits, h.store.keyspace_misses), (2, 2));
+    // The STORE forms read their sources as the plain forms do (redis-server 7.0.15); SMOVE
+    // looks both keys up for writing.
+    h.run("SINTERSTORE d nokey s");
+    h.run("SUNIONSTORE d nokey s");
+    h.run("SDIFFSTORE d s nokey");
+    h.run("SMOVE s nokey 1");
+    assert_eq!((h.store.keyspace_hits, h.store.keyspace_misses), (5, 5));
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! order of checks (which error wins when several apply).
 
 use super::{expire_deadline_ms, lookup_read, lookup_write, new_entry, opt, parse_ext_opts, Found};
+use crate::command::family::insert_key;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::keyspace::NO_EXPIRE;
 use crate::store::{Entry, StrValue, Value};
 
@@ -92,8 +94,12 @@ fn set_generic(
         SetStep::Done => {}
         SetStep::Insert(deadline_ms) => {
             let e = string_entry(ctx, val, deadline_ms);
-            ctx.db().insert(key, e);
+            insert_key(ctx, key, e);
         }
+    }
+    ctx.notify(class::STRING, "set", key);
+    if deadline_ms.is_some() {
+        ctx.notify(class::GENERIC, "expire", key);
     }
     ctx.dirty(1);
     if !with_get {
@@ -150,7 +156,8 @@ pub fn getset(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     }
     // Like SET: the new value drops any TTL.
     let e = string_entry(ctx, args[2], NO_EXPIRE);
-    ctx.db().insert(args[1], e);
+    insert_key(ctx, args[1], e);
+    ctx.notify(class::STRING, "set", args[1]);
     ctx.dirty(1);
 }
 
@@ -159,6 +166,7 @@ pub fn getdel(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         return;
     }
     if ctx.db().remove(args[1]).is_some() {
+        ctx.notify(class::GENERIC, "del", args[1]);
         ctx.dirty(1);
     }
 }
@@ -193,14 +201,17 @@ pub fn getex(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Some(d) if absolute && d <= ctx.now_ms => {
             // A timestamp already in the past deletes the key, as Redis does.
             ctx.db().remove(key);
+            ctx.notify(class::GENERIC, "del", key);
             ctx.dirty(1);
         }
         Some(d) => {
             ctx.db().set_expire(key, d);
+            ctx.notify(class::GENERIC, "expire", key);
             ctx.dirty(1);
         }
         None if opts.flags & opt::PERSIST != 0 && had_ttl => {
             ctx.db().set_expire(key, NO_EXPIRE);
+            ctx.notify(class::GENERIC, "persist", key);
             ctx.dirty(1);
         }
         None => {}
@@ -239,7 +250,8 @@ fn mset_generic(ctx: &mut DataCtx, args: &[&[u8]], nx: bool, out: &mut Out) {
     }
     for kv in args[1..].chunks_exact(2) {
         let e = string_entry(ctx, kv[1], NO_EXPIRE);
-        ctx.db().insert(kv[0], e);
+        insert_key(ctx, kv[0], e);
+        ctx.notify(class::STRING, "set", kv[0]);
     }
     ctx.dirty(((args.len() - 1) / 2) as u64);
     if nx {

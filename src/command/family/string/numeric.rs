@@ -4,10 +4,12 @@
 
 use super::{lookup_write, new_entry, str_of, str_of_mut};
 use crate::command::args::parse_i64;
+use crate::command::family::insert_key;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::parse::parse_i64_strict;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::keyspace::NO_EXPIRE;
 use crate::store::{CompactBytes, StrValue, Value};
 
@@ -34,10 +36,12 @@ fn incr_decr(ctx: &mut DataCtx, key: &[u8], by: i64, out: &mut Out) {
         }
         None => {
             let e = new_entry(ctx, Value::Str(StrValue::Int(by)), NO_EXPIRE);
-            ctx.db().insert(key, e);
+            insert_key(ctx, key, e);
             by
         }
     };
+    // INCR, DECR and DECRBY all report Redis's one event name for the family.
+    ctx.notify(class::STRING, "incrby", key);
     ctx.dirty(1);
     out.int(new);
 }
@@ -153,9 +157,10 @@ pub fn incrbyfloat(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Some(e) => e.value = value,
         None => {
             let e = new_entry(ctx, value, NO_EXPIRE);
-            ctx.db().insert(key, e);
+            insert_key(ctx, key, e);
         }
     }
+    ctx.notify(class::STRING, "incrbyfloat", key);
     ctx.dirty(1);
     out.bulk(&sum);
 }

@@ -4,9 +4,11 @@
 
 use super::{check_string_length, lookup_read, lookup_write, new_entry, str_of_mut, Found};
 use crate::command::args::parse_i64;
+use crate::command::family::insert_key;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::keyspace::NO_EXPIRE;
 use crate::store::{CompactBytes, StrValue, Value};
 
@@ -33,7 +35,7 @@ pub fn append(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         None => {
             // A new key is stored like SET stores it (int, embstr or raw).
             let e = new_entry(ctx, Value::Str(StrValue::from_bytes(tail)), NO_EXPIRE);
-            ctx.db().insert(key, e);
+            insert_key(ctx, key, e);
             tail.len()
         }
         Some(cur_len) => {
@@ -54,6 +56,7 @@ pub fn append(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             total
         }
     };
+    ctx.notify(class::STRING, "append", key);
     ctx.dirty(1);
     out.int(total as i64);
 }
@@ -151,9 +154,10 @@ pub fn setrange(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Some(s) => *s = new,
         None => {
             let e = new_entry(ctx, Value::Str(new), NO_EXPIRE);
-            ctx.db().insert(key, e);
+            insert_key(ctx, key, e);
         }
     }
+    ctx.notify(class::STRING, "setrange", key);
     ctx.dirty(1);
     out.int(total as i64);
 }

@@ -13,6 +13,7 @@ use super::{
 use crate::command::args::parse_i64;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::types::zset::{AddFlags, RangeSpec, ZSetValue};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -151,10 +152,12 @@ fn zrange_generic(
 /// a skiplist when the known result length exceeds the listpack limit, else as a listpack; the
 /// entries go in in emission order as `zsetAdd` adds them (so a listpack converts where Redis
 /// converts, and turns `-0` into `0` until then); an empty result deletes the destination.
+/// Events as Redis's: `new` (destination absent) then `zrangestore`, or `del` for a deletion.
 fn store_result(ctx: &mut DataCtx, dst: &[u8], items: &[(Vec<u8>, f64)], known_len: Option<usize>, out: &mut Out) {
     if items.is_empty() {
         out.int(0);
         if ctx.db().remove(dst).is_some() {
+            ctx.notify(class::GENERIC, "del", dst);
             ctx.dirty(1);
         }
         return;
@@ -169,6 +172,7 @@ fn store_result(ctx: &mut DataCtx, dst: &[u8], items: &[(Vec<u8>, f64)], known_l
     }
     let n = z.len();
     store_zset(ctx, dst, z);
+    ctx.notify(class::ZSET, "zrangestore", dst);
     ctx.dirty(1);
     out.int(n as i64);
 }

@@ -7,12 +7,16 @@
 //! intersection the inputs are sorted by cardinality (stably), then combined in that order;
 //! ZDIFF keeps the first key first. Keys are type-checked before the options are parsed, as
 //! Redis does. Must never change a source key, even when the destination is one of them.
+//! A stored result raises `new` (when the destination was absent) then the command's event;
+//! an empty result that deletes the destination raises `del`.
 
 use super::{limits, parse_score, store_zset, word_is, DataCtx, ZSetValue};
 use crate::command::args::parse_i64;
+use crate::command::family::keymiss;
 use crate::error;
 use crate::resp::Out;
 use crate::store::bytes::CompactBytes;
+use crate::store::events::class;
 use crate::store::types::set::{Member, SetValue};
 use crate::store::types::zset::cmp_entry;
 use crate::store::Value;
@@ -173,7 +177,15 @@ fn parse_opts(rest: &[&[u8]], setnum: usize, op: Op, store: bool, card: bool) ->
     Ok(o)
 }
 
-fn generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, name: &str, dst: Option<&[u8]>, op: Op, card: bool) {
+fn generic(
+    ctx: &mut DataCtx,
+    args: &[&[u8]],
+    out: &mut Out,
+    name: &'static str,
+    dst: Option<&[u8]>,
+    op: Op,
+    card: bool,
+) {
     let nk = if dst.is_some() { 2 } else { 1 };
     let setnum = match parse_i64(args[nk]) {
         Ok(n) => n,
@@ -192,7 +204,10 @@ fn generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, name: &str, dst: Op
         let now_ms = ctx.now_ms;
         let store = &mut *ctx.store;
         match store.dbs[ctx.dbi].get(k, now_ms) {
-            None => store.keyspace_misses += 1,
+            None => {
+                store.keyspace_misses += 1;
+                keymiss(&mut store.events, ctx.cfg.notify_keyspace_events, ctx.dbi, k);
+            }
             Some(e) => {
                 store.keyspace_hits += 1;
                 e.access_s = crate::command::family::keys::access_clock_s(now_ms);
@@ -290,6 +305,7 @@ fn generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, name: &str, dst: Op
     if result.is_empty() {
         out.int(0);
         if ctx.db().remove(dst).is_some() {
+            ctx.notify(class::GENERIC, "del", dst);
             ctx.dirty(1);
         }
         return;
@@ -297,6 +313,8 @@ fn generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, name: &str, dst: Op
     let n = result.len();
     let z = ZSetValue::from_sorted(result, limits(ctx));
     store_zset(ctx, dst, z);
+    // `name` is the command's own name, which is Redis's event name for the stores.
+    ctx.notify(class::ZSET, name, dst);
     ctx.dirty(1);
     out.int(n as i64);
 }

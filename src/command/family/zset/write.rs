@@ -2,7 +2,9 @@
 //! ZREMRANGEBY* trio, and the pops (ZPOPMIN, ZPOPMAX, ZMPOP) whose core `generic_zpop` the
 //! blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP) call once a key is ready.
 //!
-//! Must never leave an empty sorted set behind, and must count `dirty` as Redis does.
+//! Must never leave an empty sorted set behind, and must count `dirty` and raise keyspace
+//! events as Redis does: the command's own event when something changed, then `del` when the
+//! key was emptied (from `delete_if_empty`).
 
 use super::{
     delete_if_empty, limits, parse_lex_range, parse_score, parse_score_range, store_zset, word_is, write_zset, DataCtx,
@@ -11,6 +13,7 @@ use super::{
 use crate::command::args::parse_i64;
 use crate::error;
 use crate::resp::Out;
+use crate::store::events::class;
 use crate::store::types::zset::{AddFlags, AddOutcome, ZSetValue};
 
 pub fn zadd(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
@@ -107,6 +110,10 @@ fn zadd_generic(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out, incr_cmd: bool
             }
         }
     }
+    // A NaN result (INCR only, so a single pair) changed nothing: no event then.
+    if added + updated > 0 {
+        ctx.notify(class::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     if nan {
         return out.error("ERR resulting score is not a number (NaN)");
     }
@@ -142,7 +149,10 @@ pub fn zrem(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             n
         }
     };
-    delete_if_empty(ctx, key);
+    if deleted > 0 {
+        ctx.notify(class::ZSET, "zrem", key);
+        delete_if_empty(ctx, key);
+    }
     ctx.dirty(deleted);
     out.int(deleted as i64);
 }
@@ -152,6 +162,17 @@ enum RemBy {
     Rank(i64, i64),
     Score(crate::store::types::zset::ScoreRange),
     Lex(crate::store::types::zset::LexRange),
+}
+
+impl RemBy {
+    /// The keyspace event of the command.
+    fn event(&self) -> &'static str {
+        match self {
+            RemBy::Rank(..) => "zremrangebyrank",
+            RemBy::Score(_) => "zremrangebyscore",
+            RemBy::Lex(_) => "zremrangebylex",
+        }
+    }
 }
 
 pub fn zremrangebyrank(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
@@ -178,6 +199,7 @@ pub fn zremrangebylex(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 
 /// Redis's `zremrangeGenericCommand` (the range is parsed before the key is looked up).
 fn zremrange_generic(ctx: &mut DataCtx, key: &[u8], by: RemBy, out: &mut Out) {
+    let event = by.event();
     let deleted = match write_zset(ctx, key) {
         Err(WrongType) => return out.error(error::WRONGTYPE),
         Ok(None) => return out.int(0),
@@ -190,7 +212,10 @@ fn zremrange_generic(ctx: &mut DataCtx, key: &[u8], by: RemBy, out: &mut Out) {
             RemBy::Lex(r) => z.remove_in_range(&r),
         },
     };
-    delete_if_empty(ctx, key);
+    if deleted > 0 {
+        ctx.notify(class::ZSET, event, key);
+        delete_if_empty(ctx, key);
+    }
     ctx.dirty(deleted as u64);
     out.int(deleted as i64);
 }
@@ -383,7 +408,10 @@ pub fn generic_zpop(
         out.bulk(m);
         out.double(*s);
     }
-    delete_if_empty(ctx, key);
+    if !popped.is_empty() {
+        ctx.notify(class::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        delete_if_empty(ctx, key);
+    }
     ctx.dirty(popped.len() as u64);
     !popped.is_empty()
 }
