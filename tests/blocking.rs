@@ -242,3 +242,49 @@ fn immediate_replies_match_redis() {
         }
     }
 }
+
+/// XREAD/XREADGROUP BLOCK: `$` means entries added after blocking, on either shard; a
+/// consumer group reader gets each new entry once; the timeout is in milliseconds.
+#[test]
+fn stream_reads_block_until_entries_arrive() {
+    let s = Server::tessera(2);
+    let a = keys_on_shard("st:a", 0, 2, 1).remove(0);
+    let b = keys_on_shard("st:b", 1, 2, 1).remove(0);
+    let mut ctl = connect(&s);
+    ctl.cmd(&["XADD", &a, "1-1", "f", "old"]);
+    let mut w = connect(&s);
+    send(&mut w, &["XREAD", "BLOCK", "5000", "STREAMS", &a, "$"]);
+    wait_blocked(&mut ctl, 1);
+    ctl.cmd(&["XADD", &a, "2-1", "f", "new"]);
+    let (raw, _) = w.read_reply().expect("served");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    assert!(text.contains("2-1") && text.contains("new") && !text.contains("old"), "{text}");
+    // Spanning both shards: a write to the second stream serves it.
+    send(&mut w, &["XREAD", "BLOCK", "5000", "STREAMS", &a, &b, "$", "$"]);
+    wait_blocked(&mut ctl, 1);
+    ctl.cmd(&["XADD", &b, "7-1", "g", "hello"]);
+    let (raw, _) = w.read_reply().expect("served");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    assert!(text.contains(&b) && text.contains("7-1") && !text.contains("2-1"), "{text}");
+    // Consumer group: two readers, two entries, one each.
+    ctl.cmd(&["XGROUP", "CREATE", &a, "g", "$"]);
+    let mut w2 = connect(&s);
+    send(&mut w, &["XREADGROUP", "GROUP", "g", "c1", "BLOCK", "5000", "STREAMS", &a, ">"]);
+    wait_blocked(&mut ctl, 1);
+    send(&mut w2, &["XREADGROUP", "GROUP", "g", "c2", "BLOCK", "5000", "STREAMS", &a, ">"]);
+    wait_blocked(&mut ctl, 2);
+    ctl.cmd(&["XADD", &a, "3-1", "f", "x"]);
+    ctl.cmd(&["XADD", &a, "4-1", "f", "y"]);
+    let r1 = String::from_utf8_lossy(&w.read_reply().expect("c1").0).into_owned();
+    let r2 = String::from_utf8_lossy(&w2.read_reply().expect("c2").0).into_owned();
+    assert!(r1.contains("3-1") && !r1.contains("4-1"), "{r1}");
+    assert!(r2.contains("4-1") && !r2.contains("3-1"), "{r2}");
+    // Timeout in milliseconds, and never blocking without BLOCK or inside MULTI.
+    let start = Instant::now();
+    assert_eq!(w.call(&[b"XREAD", b"BLOCK", b"150", b"STREAMS", a.as_bytes(), b"$"]).expect("t").0, b"*-1\r\n");
+    assert!(start.elapsed() >= Duration::from_millis(145));
+    assert_eq!(w.call(&[b"XREAD", b"STREAMS", a.as_bytes(), b"$"]).expect("nb").0, b"*-1\r\n");
+    w.cmd(&["MULTI"]);
+    w.cmd(&["XREAD", "BLOCK", "0", "STREAMS", &a, "$"]);
+    assert_eq!(w.call(&[b"EXEC"]).expect("exec").0, b"*1\r\n*-1\r\n");
+}

@@ -4,5 +4,7 @@
 
 pub mod args;
 pub mod family;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod spec;
 pub mod table;

@@ -105,6 +105,8 @@ pub struct Snapshot {
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: String,
     pub last_save_unix_s: u64,
+    /// Snapshot status (`persist::status`), read when INFO starts.
+    pub persist: crate::persist::status::PersistInfo,
     pub total_connections_received: u64,
     pub rejected_connections: u64,
     pub master_replid: String,
@@ -351,6 +353,7 @@ fn memory(o: &mut String, s: &Snapshot) {
 }
 
 fn persistence(o: &mut String, s: &Snapshot) {
+    let p = &s.persist;
     o.push_str("# Persistence\r\n");
     w!(o, "loading:0");
     w!(o, "async_loading:0");
@@ -360,16 +363,18 @@ fn persistence(o: &mut String, s: &Snapshot) {
     w!(o, "current_fork_perc:0.00");
     w!(o, "current_save_keys_processed:0");
     w!(o, "current_save_keys_total:0");
-    w!(o, "rdb_changes_since_last_save:{}", s.totals.dirty);
-    w!(o, "rdb_bgsave_in_progress:0");
-    w!(o, "rdb_last_save_time:{}", s.last_save_unix_s);
-    w!(o, "rdb_last_bgsave_status:ok");
-    w!(o, "rdb_last_bgsave_time_sec:-1");
-    w!(o, "rdb_current_bgsave_time_sec:-1");
-    w!(o, "rdb_saves:0");
+    w!(o, "rdb_changes_since_last_save:{}", s.totals.dirty.saturating_sub(p.saved_dirty_total));
+    w!(o, "rdb_bgsave_in_progress:{}", u8::from(p.bgsave_in_progress));
+    // Before persistence is set up (unit tests), the node's start time, as Redis reports.
+    let last_save = if p.last_save_unix_s == 0 { s.last_save_unix_s } else { p.last_save_unix_s };
+    w!(o, "rdb_last_save_time:{last_save}");
+    w!(o, "rdb_last_bgsave_status:{}", if p.last_bgsave_ok { "ok" } else { "err" });
+    w!(o, "rdb_last_bgsave_time_sec:{}", p.last_bgsave_duration_s);
+    w!(o, "rdb_current_bgsave_time_sec:{}", p.current_bgsave_duration_s);
+    w!(o, "rdb_saves:{}", p.saves);
     w!(o, "rdb_last_cow_size:0");
-    w!(o, "rdb_last_load_keys_expired:0");
-    w!(o, "rdb_last_load_keys_loaded:0");
+    w!(o, "rdb_last_load_keys_expired:{}", p.load_keys_expired);
+    w!(o, "rdb_last_load_keys_loaded:{}", p.load_keys_loaded);
     w!(o, "aof_enabled:0");
     w!(o, "aof_rewrite_in_progress:0");
     w!(o, "aof_rewrite_scheduled:0");

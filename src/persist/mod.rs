@@ -1,2 +1,9 @@
 //! Persistence formats and files: Redis RDB (dump.rdb, DUMP payloads), and later the per-shard
-//! AOF. Encoding and decoding are sans-IO over byte buffers; file handling sits beside them.
+//! AOF. Encoding and decoding are sans-IO over byte buffers (`rdb`); snapshot files and the
+//! node's save status sit beside them (`snapshot`, `status`), as does loading at startup
+//! (`load`).
+
+pub mod load;
+pub mod rdb;
+pub mod snapshot;
+pub mod status;

@@ -217,11 +217,18 @@ fn serve_or_park(st: &mut ShardState, req: Request, responder: Responder) {
         return;
     }
     let keys = key_args(req.spec, &req.args);
+    let args = if is_stream_read(req.spec) {
+        // `$` means "after the last entry when the client blocked": pin it now.
+        let argv: SmallVec<[&[u8]; 8]> = req.args.iter().map(|a| a.as_slice()).collect();
+        crate::command::family::stream::rewrite_dollar_ids(&mut st.data_ctx(req.db), &argv)
+    } else {
+        req.args
+    };
     st.blocking.insert(Waiter {
         client_id: req.client_id,
         db: req.db,
         keys,
-        args: req.args,
+        args,
         spec: req.spec,
         resp3: req.resp3,
         responder,
@@ -272,7 +279,9 @@ fn key_has_data(st: &mut ShardState, spec: &CommandSpec, db: usize, key: &[u8], 
     let Some(e) = st.store.dbs.get_mut(db).and_then(|d| d.get(key, now_ms)) else {
         return false;
     };
-    if cmds::waits_for_zset(spec.name) {
+    if is_stream_read(spec) {
+        matches!(e.value, crate::store::Value::Stream(_))
+    } else if cmds::waits_for_zset(spec.name) {
         matches!(e.value, crate::store::Value::ZSet(_))
     } else {
         matches!(e.value, crate::store::Value::List(_))
@@ -399,7 +408,11 @@ pub fn start(
         (c.id, c.db, c.resp3)
     };
     let now = st.now_ms();
-    let timeout_ms = cmds::timeout_arg(spec.name, args).and_then(|t| cmds::parse_timeout_ms(t).ok()).unwrap_or(0);
+    let timeout_ms = if is_stream_read(spec) {
+        stream_block_ms(args)
+    } else {
+        cmds::timeout_arg(spec.name, args).and_then(|t| cmds::parse_timeout_ms(t).ok()).unwrap_or(0)
+    };
     let deadline_ms = if timeout_ms == 0 { 0 } else { now.saturating_add(timeout_ms) };
     let req = Request { client_id, db, args: args.iter().map(|a| a.to_vec()).collect(), spec, resp3 };
     let h = st.handle.clone();
@@ -453,6 +466,10 @@ async fn wait_multi(
     deadline_ms: u64,
 ) -> Vec<u8> {
     let all_keys = key_args(req.spec, &req.args);
+    let mut req = req;
+    if is_stream_read(req.spec) && req.args.iter().any(|a| a.as_slice() == b"$") {
+        req.args = pin_dollar_ids(h, &req, &owners, nshards).await;
+    }
     loop {
         // Try first (this also reports argument errors); wait only when it found nothing.
         let reply = super::coord::run_multi_shard_attempt(
@@ -520,4 +537,58 @@ async fn wait_multi(
             return timeout_bytes(req.spec, req.resp3);
         }
     }
+}
+
+/// XREAD and XREADGROUP wait only when given BLOCK.
+fn is_stream_read(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "xread" | "xreadgroup")
+}
+
+/// The BLOCK milliseconds of an XREAD/XREADGROUP call (0: forever). The command itself has
+/// already rejected a bad value.
+fn stream_block_ms(args: &[&[u8]]) -> u64 {
+    let mut i = 1;
+    while i + 1 < args.len() {
+        if args[i].eq_ignore_ascii_case(b"streams") {
+            break;
+        }
+        if args[i].eq_ignore_ascii_case(b"block") {
+            return crate::resp::parse::parse_i64_strict(args[i + 1]).map_or(0, |n| n.max(0) as u64);
+        }
+        i += 1;
+    }
+    0
+}
+
+/// Pins every `$` of a multi-shard XREAD to its stream's last ID, asking each owner shard
+/// about its own streams (an ID follows its key `nstreams` arguments later).
+async fn pin_dollar_ids(
+    h: &std::rc::Rc<super::handle::Handle>,
+    req: &Request,
+    owners: &[usize],
+    nshards: usize,
+) -> Vec<Vec<u8>> {
+    let argv: SmallVec<[&[u8]; 8]> = req.args.iter().map(|a| a.as_slice()).collect();
+    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+    req.spec.key_indexes_of(&argv, &mut idx);
+    let nkeys = idx.len();
+    let mut out = req.args.clone();
+    for &o in owners {
+        let (args, db) = (req.args.clone(), req.db);
+        let pinned: Vec<Vec<u8>> = h
+            .call(o, None, move |st: &mut ShardState| {
+                let argv: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_slice()).collect();
+                crate::command::family::stream::rewrite_dollar_ids(&mut st.data_ctx(db), &argv)
+            })
+            .await;
+        for &ki in &idx {
+            let mine = crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(&req.args[ki]), nshards) == o;
+            if let (true, Some(p)) = (mine, pinned.get(ki + nkeys)) {
+                if let Some(slot) = out.get_mut(ki + nkeys) {
+                    *slot = p.clone();
+                }
+            }
+        }
+    }
+    out
 }

@@ -62,6 +62,15 @@ pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &
         ));
         return Dispatch::Replied;
     }
+    // Redis's `writeCommandsDeniedByDiskError`: after a failed background save, writes (and
+    // PING) are refused while save points are set.
+    if (spec.has(flag::WRITE) || spec.name == "ping") && crate::persist::status::writes_refused(&st.cfg) {
+        if in_multi {
+            st.clients[ci].multi_error = true;
+        }
+        out.error(crate::persist::status::MISCONF);
+        return Dispatch::Replied;
+    }
     if in_multi && !spec.has(flag::NO_MULTI) && !super::txn::runs_inside_multi(spec) {
         return super::txn::queue(st, ci, spec, args, out);
     }

@@ -9,6 +9,7 @@ use crate::cluster::view::ClusterView;
 use crate::config::Config;
 use crate::net::uring::Loop;
 use crate::observe::log;
+use crate::persist::rdb::file::LoadStats;
 use crate::shard::handle::Handle;
 use crate::shard::mesh::{build_mesh, MeshMsg};
 use crate::shard::{NodeInfo, ShardState, ShardStats};
@@ -129,26 +130,48 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
         node.pid
     ));
 
+    crate::persist::status::init(nshards, node.started_unix_s);
+    // A bad dump file stops startup here, before any shard exists.
+    let mut dump = crate::persist::load::open_dump(&cfg)?.map(Arc::new);
+
     let ports = build_mesh(nshards).map_err(|e| format!("Could not create the shard mesh: {e}"))?;
     let peers = ports[0].peers.clone();
     let mut cluster_state = cluster_state;
     let mut threads = Vec::new();
+    // Shards load their share of the dump in parallel, then wait for `go`: none serves until
+    // all have loaded.
+    let mut starting = Vec::new();
     for (id, (port, ls)) in ports.into_iter().zip(listeners).enumerate() {
         let cfg = cfg.clone();
         let node = node.clone();
         let view = view.clone();
         let cpu = cpus[id % cpus.len()];
         let cstate = if id == 0 { cluster_state.take() } else { None };
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let dump = dump.clone();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Option<LoadStats>, String>>();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::Builder::new()
             .name(format!("shard-{id}"))
             .spawn(move || {
                 pin_to(cpu);
+                // Loaded keys are this shard's memory: count them on this thread.
+                crate::store::memory::enter_shard_thread();
+                let mut store = Store::new(cfg.databases);
+                let loaded =
+                    match dump.as_deref().map(|d| crate::persist::load::load_into(d, id, nshards, &cfg, &mut store)) {
+                        Some(Err(e)) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                        Some(Ok(stats)) => Some(stats),
+                        None => None,
+                    };
+                drop(dump);
                 let st = ShardState {
                     id,
                     nshards,
                     node,
-                    store: Store::new(cfg.databases),
+                    store,
                     stats: ShardStats::default(),
                     handle: Handle::new(id, nshards),
                     rng: <rand::rngs::SmallRng as rand::SeedableRng>::from_entropy(),
@@ -167,8 +190,10 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                 };
                 match Loop::new(st, port, ls) {
                     Ok(l) => {
-                        let _ = ready_tx.send(Ok(()));
-                        l.run();
+                        let _ = ready_tx.send(Ok(loaded));
+                        if go_rx.recv().is_ok() {
+                            l.run();
+                        }
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(format!("shard {id}: could not set up io_uring: {e}")));
@@ -176,28 +201,49 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                 }
             })
             .map_err(|e| format!("Could not start shard thread: {e}"))?;
+        starting.push((ready_rx, go_tx));
+        threads.push(t);
+    }
+    let mut load_stats = Vec::new();
+    for (id, (ready_rx, _)) in starting.iter().enumerate() {
         match ready_rx.recv() {
-            Ok(Ok(())) => {}
+            Ok(Ok(stats)) => load_stats.extend(stats),
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(format!("shard {id} exited during startup")),
         }
-        threads.push(t);
+    }
+    if let Some(d) = dump.take() {
+        crate::persist::load::finish(&d, &load_stats);
+    }
+    for (_, go_tx) in &starting {
+        let _ = go_tx.send(());
     }
     log::notice("Ready to accept connections tcp");
 
-    // Wait for SIGTERM/SIGINT (SHUTDOWN raises SIGTERM too).
-    let mut sig: libc::c_int = 0;
-    // SAFETY: sigwait on the set blocked above.
-    unsafe {
-        libc::sigwait(&sigset, &mut sig);
-    }
-    if USER_SHUTDOWN.load(Ordering::SeqCst) {
-        log::warning("User requested shutdown...");
-    } else {
-        log::warning(&format!(
-            "Received {} scheduling shutdown...",
-            if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" }
-        ));
+    // Wait for SIGTERM/SIGINT (SHUTDOWN raises SIGTERM too). A signal with save points set
+    // saves first, as Redis does; if that fails the node keeps running, as Redis's does.
+    loop {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: sigwait on the set blocked above.
+        unsafe {
+            libc::sigwait(&sigset, &mut sig);
+        }
+        if USER_SHUTDOWN.load(Ordering::SeqCst) {
+            // SHUTDOWN already saved (or was told not to).
+            log::warning("User requested shutdown...");
+            break;
+        }
+        let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+        log::warning(&format!("Received {name} scheduling shutdown..."));
+        match crate::persist::snapshot::save_on_signal(&peers, &node) {
+            Ok(_) => break,
+            Err(e) => {
+                log::warning(&format!("Error trying to save the DB, can't exit: {e}"));
+                log::warning(&format!(
+                    "{name} received but errors trying to shut down the server, check the logs for more information"
+                ));
+            }
+        }
     }
     node.shutdown.store(true, Ordering::SeqCst);
     for p in &peers {
@@ -213,6 +259,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
 
 /// Per-shard periodic work, called `hz` times a second from the loop.
 pub fn cron(st: &mut ShardState) {
+    crate::persist::snapshot::cron(st);
     crate::command::family::cluster::cron(st);
     st.node.shard_used_bytes[st.id].store(crate::store::memory::thread_used_bytes(), Ordering::Relaxed);
     if !st.active_expire || st.frozen_by.is_some() {

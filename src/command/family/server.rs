@@ -10,6 +10,7 @@
 mod command;
 mod debug;
 pub(crate) mod fanout;
+mod save;
 mod sha1;
 
 #[cfg(test)]
@@ -143,6 +144,36 @@ pub static COMMANDS: &[CommandSpec] = &[
     command::COMMAND,
     debug::DEBUG,
     server_cmd(
+        "save",
+        1,
+        save::SAVE_FLAGS,
+        ACL_ADMIN,
+        "1.0.0",
+        "Synchronously save the dataset to disk",
+        "O(N) where N is the total number of keys in all databases",
+        save::save,
+    ),
+    server_cmd(
+        "bgsave",
+        -1,
+        save::BGSAVE_FLAGS,
+        ACL_ADMIN,
+        "1.0.0",
+        "Asynchronously save the dataset to disk",
+        "O(1)",
+        save::bgsave,
+    ),
+    server_cmd(
+        "lastsave",
+        1,
+        save::LASTSAVE_FLAGS,
+        &["@admin", "@fast", "@dangerous"],
+        "1.0.0",
+        "Get the UNIX time stamp of the last successful save to disk",
+        "O(1)",
+        save::lastsave,
+    ),
+    server_cmd(
         "shutdown",
         -1,
         ADMIN_NS | flag::NO_MULTI | flag::ALLOW_BUSY,
@@ -182,6 +213,7 @@ fn node_snapshot(st: &ShardState, sections: &Sections) -> Snapshot {
         maxmemory_bytes: cfg.maxmemory_bytes,
         maxmemory_policy: cfg.maxmemory_policy.as_str().to_string(),
         last_save_unix_s: node.started_unix_s,
+        persist: crate::persist::status::info(),
         total_connections_received: node.total_connections_received.load(Ordering::Relaxed),
         rejected_connections: node.rejected_connections.load(Ordering::Relaxed),
         // No replication yet: a fixed id per process, distinct from run_id as in Redis.
@@ -369,10 +401,10 @@ fn parse_shutdown(args: &[&[u8]]) -> Result<ShutdownFlags, &'static str> {
     Ok(f)
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There is no persistence yet, so nothing is
-/// saved: SAVE fails (unless FORCE) rather than pretend, everything else stops the node. As
-/// Redis, a successful SHUTDOWN sends no reply: the connection just closes.
-fn shutdown(_st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: saves first when asked or when save points
+/// are set (see `save::shutdown_with_save`). As Redis, a successful SHUTDOWN sends no reply:
+/// the connection just closes.
+fn shutdown(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
     let f = match parse_shutdown(args) {
         Ok(f) => f,
         Err(e) => {
@@ -385,14 +417,6 @@ fn shutdown(_st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> 
         out.error("ERR No shutdown in progress.");
         return ConnResult::Done;
     }
-    if f.save {
-        log::warning("Error trying to save the DB: persistence (RDB) is not available yet");
-        if !f.force {
-            out.error("ERR Errors trying to SHUTDOWN. Check logs.");
-            return ConnResult::Done;
-        }
-    }
     // The runtime logs "User requested shutdown..." and stops every shard.
-    crate::shard::runtime::request_shutdown();
-    ConnResult::Close
+    save::shutdown_with_save(st, out, f.save, f.nosave, f.force)
 }

@@ -210,8 +210,28 @@ fn serialized_len(v: &Value) -> usize {
             let len = for_each_zset_member(z, |m, _| n += rdb_string_len(m) + 8);
             rdb_len_size(len) + n
         }
-        // Filled in with the stream family's RDB layout (issue 6); a length prefix until then.
-        Value::Stream(x) => rdb_len_size(x.len()),
+        // Redis's RDB_TYPE_STREAM_LISTPACKS_2 layout: nodes (16-byte key, listpack), the
+        // metadata, then each group with its PEL and consumers.
+        Value::Stream(x) => {
+            let len = |n: u64| rdb_len_size(n as usize);
+            let id = |i: crate::store::types::stream::StreamId| len(i.ms) + len(i.seq);
+            let mut n = len(x.node_count() as u64);
+            for (_, lp) in x.nodes() {
+                n += 1 + 16 + rdb_len_size(lp.len()) + lp.len();
+            }
+            n += len(x.len() as u64) + id(x.last_id()) + id(x.first_id()) + id(x.max_deleted_entry_id());
+            n += len(x.entries_added()) + len(x.groups().len() as u64);
+            for (name, g) in x.groups() {
+                n += rdb_string_len(name) + id(g.last_id) + len(g.entries_read as u64);
+                let pel: usize = g.pel().values().map(|p| 16 + 8 + len(p.delivery_count)).sum();
+                n += len(g.pel().len() as u64) + pel;
+                n += len(g.consumers().len() as u64);
+                for (cname, c) in g.consumers() {
+                    n += rdb_string_len(cname) + 8 + len(c.pending().len() as u64) + 16 * c.pending().len();
+                }
+            }
+            n
+        }
     }
 }
 
@@ -333,8 +353,18 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
                 xor_digest(d, &ele);
             }
         }
-        // The stream family supplies its entries' digest when it lands.
-        Value::Stream(_) => {}
+        // Entries in order: the ID as `ms.seq`, then each field and value (groups are not
+        // part of the digest, as in Redis).
+        Value::Stream(x) => {
+            let mut tmp = [0u8; 24];
+            for e in x.entries() {
+                mix_digest(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (f, v) in e.fields() {
+                    mix_digest(d, f.as_bytes(&mut tmp));
+                    mix_digest(d, v.as_bytes(&mut tmp));
+                }
+            }
+        }
     }
     if e.expire_at_ms != NO_EXPIRE {
         xor_digest(d, b"!!expire!!");

@@ -515,5 +515,8 @@ fn shutdown_argument_errors() {
     assert_eq!(f.run(&["shutdown", "nosave", "save"]), "-ERR syntax error\r\n");
     assert_eq!(f.run(&["shutdown", "abort", "now"]), "-ERR syntax error\r\n");
     assert_eq!(f.run(&["shutdown", "abort"]), "-ERR No shutdown in progress.\r\n");
+    // A save that cannot write its file refuses to shut down (and writes nothing anywhere).
+    f.st.cfg.dir = std::path::PathBuf::from("/nonexistent/tessera-test-dir");
     assert_eq!(f.run(&["shutdown", "save"]), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    assert_eq!(f.run(&["save"]), "-ERR\r\n");
 }
