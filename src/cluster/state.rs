@@ -10,13 +10,17 @@
 //! it from a simulator with a fake clock.
 
 use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::path::PathBuf;
 
 use crate::cluster::view::{ClusterView, NodeAddr, UNASSIGNED};
 use crate::config::PreferredEndpointType;
 use crate::limits::SLOT_COUNT;
 
+mod check;
 pub mod describe;
+pub mod membership;
 pub mod node;
 pub mod nodes_conf;
 
@@ -52,6 +56,11 @@ pub struct ClusterSettings {
     pub preferred_endpoint: PreferredEndpointType,
     /// `cluster-node-timeout`; also bounds the rejoin delay after a minority partition.
     pub node_timeout_ms: u64,
+    /// `cluster-allow-replica-migration`: a master whose last slot went to another master
+    /// becomes its replica.
+    pub allow_replica_migration: bool,
+    /// `cluster-replica-no-failover`: advertised as the NOFAILOVER flag.
+    pub replica_no_failover: bool,
 }
 
 impl ClusterSettings {
@@ -69,6 +78,8 @@ impl ClusterSettings {
             require_full_coverage: cfg.cluster_require_full_coverage,
             preferred_endpoint: cfg.cluster_preferred_endpoint_type,
             node_timeout_ms: cfg.cluster_node_timeout_ms,
+            allow_replica_migration: cfg.cluster_allow_replica_migration,
+            replica_no_failover: cfg.cluster_replica_no_failover,
         }
     }
 
@@ -92,8 +103,22 @@ pub struct ClusterState {
     pub settings: ClusterSettings,
     /// Every known node; `nodes[0]` is always myself (the same order the view publishes).
     nodes: Vec<ClusterNode>,
+    /// Where each node id is in `nodes`. A cache checked on every use: an entry that went
+    /// stale (an id changed through `myself_mut`) falls back to a scan.
+    index: HashMap<NodeId, usize>,
     /// Owner of each slot: an index into `nodes`, or `UNASSIGNED`.
     slot_owner: Vec<u16>,
+    /// Slots each node owns, by node index (`numslots`), kept with `slot_owner`.
+    slot_counts: Vec<u32>,
+    /// Bumped on every change of `slot_owner`, so callers can cache what they derive from it.
+    slots_version: u64,
+    /// Bumped whenever a node is added, removed or renamed.
+    membership_version: u64,
+    /// Nodes removed by CLUSTER FORGET (or a peer's forgotten-node extension) that gossip must
+    /// not add back, until the unix ms stored here (`nodes_black_list`).
+    pub blacklist: BTreeMap<NodeId, u64>,
+    /// The bus links, to and from peers (`bus::link`).
+    pub links: crate::cluster::bus::link::Links,
     /// Slots this node is migrating to / importing from another node (CLUSTER SETSLOT).
     pub migrating_to: BTreeMap<u16, NodeId>,
     pub importing_from: BTreeMap<u16, NodeId>,
@@ -110,6 +135,9 @@ pub struct ClusterState {
     pub messages_sent: [u64; MESSAGE_TYPE_NAMES.len()],
     pub messages_received: [u64; MESSAGE_TYPE_NAMES.len()],
     pub links_buffer_limit_exceeded: u64,
+    /// Keeps this state (and its bus) out of the server log: the simulator runs hundreds of
+    /// nodes in one process.
+    pub quiet_log: bool,
 }
 
 impl ClusterState {
@@ -121,7 +149,13 @@ impl ClusterState {
         let mut cs = ClusterState {
             settings,
             nodes: vec![me],
+            index: HashMap::new(),
             slot_owner: vec![UNASSIGNED; SLOT_COUNT],
+            slot_counts: vec![0],
+            slots_version: 0,
+            membership_version: 0,
+            blacklist: BTreeMap::new(),
+            links: Default::default(),
             migrating_to: BTreeMap::new(),
             importing_from: BTreeMap::new(),
             current_epoch: 0,
@@ -133,9 +167,34 @@ impl ClusterState {
             messages_sent: [0; MESSAGE_TYPE_NAMES.len()],
             messages_received: [0; MESSAGE_TYPE_NAMES.len()],
             links_buffer_limit_exceeded: 0,
+            quiet_log: false,
         };
         cs.apply_announced();
+        cs.rebuild_derived();
         cs
+    }
+
+    /// A fresh node with the given ids (the simulator makes them from its seed).
+    pub fn with_ids(settings: ClusterSettings, id: NodeId, shard_id: NodeId) -> ClusterState {
+        let mut cs = ClusterState::new(settings);
+        let me = cs.myself_mut();
+        me.id = id;
+        me.shard_id = shard_id;
+        cs.rebuild_derived();
+        cs
+    }
+
+    /// Recomputes the node index and per-node slot counts from `nodes` and `slot_owner`.
+    fn rebuild_derived(&mut self) {
+        self.index = self.nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+        self.slot_counts = vec![0; self.nodes.len()];
+        for &o in &self.slot_owner {
+            if let Some(c) = self.slot_counts.get_mut(o as usize) {
+                *c += 1;
+            }
+        }
+        self.slots_version += 1;
+        self.membership_version += 1;
     }
 
     /// Startup: loads `cluster-config-file` or, when it is missing or empty, creates a new
@@ -163,24 +222,40 @@ impl ClusterState {
             crate::observe::log::notice(&format!("No cluster configuration found, I'm {}", cs.myself().id));
             return Ok(cs);
         }
-        let parsed = nodes_conf::parse(&text).map_err(|(line, why)| {
+        let cs = Self::from_conf_text(settings, &text, now_ms).map_err(|(line, why)| {
             format!("Unrecoverable error: corrupted cluster config file '{}' line {line}: {why}", path.display())
         })?;
-        let mut cs = ClusterState::new(settings);
-        cs.nodes = parsed.nodes;
-        cs.slot_owner = parsed.slot_owner;
-        cs.migrating_to = parsed.migrating_to;
-        cs.importing_from = parsed.importing_from;
-        cs.last_vote_epoch = parsed.last_vote_epoch;
-        // As Redis: the current epoch is at least every config epoch we know.
-        cs.current_epoch = parsed.current_epoch.max(cs.max_config_epoch());
-        cs.apply_announced();
-        cs.update_state(now_ms);
         let rendered = nodes_conf::render(&cs);
         if rendered.as_bytes() != text.as_slice() {
             cs.save()?;
         }
         crate::observe::log::notice(&format!("Node configuration loaded, I'm {}", cs.myself().id));
+        Ok(cs)
+    }
+
+    /// The state a nodes.conf text describes, without touching the disk (startup and the
+    /// simulator's restarts). Nodes start disconnected; their handshake times are `now_ms`.
+    pub fn from_conf_text(
+        settings: ClusterSettings,
+        text: &[u8],
+        now_ms: u64,
+    ) -> Result<ClusterState, nodes_conf::LineError> {
+        let parsed = nodes_conf::parse(text)?;
+        let mut cs = ClusterState::new(settings);
+        cs.nodes = parsed.nodes;
+        for n in cs.nodes.iter_mut() {
+            n.ctime_ms = now_ms;
+            n.link_connected = n.is_myself();
+        }
+        cs.slot_owner = parsed.slot_owner;
+        cs.migrating_to = parsed.migrating_to;
+        cs.importing_from = parsed.importing_from;
+        cs.last_vote_epoch = parsed.last_vote_epoch;
+        cs.rebuild_derived();
+        // As Redis: the current epoch is at least every config epoch we know.
+        cs.current_epoch = parsed.current_epoch.max(cs.max_config_epoch());
+        cs.apply_announced();
+        cs.update_state(now_ms);
         Ok(cs)
     }
 
@@ -197,8 +272,13 @@ impl ClusterState {
         if settings == self.settings {
             return false;
         }
-        let before =
-            (self.myself().ip.clone(), self.myself().port, self.myself().cport, self.myself().hostname.clone());
+        let before = (
+            self.myself().ip.clone(),
+            self.myself().port,
+            self.myself().cport,
+            self.myself().hostname.clone(),
+            self.myself().flags,
+        );
         let coverage_changed = settings.require_full_coverage != self.settings.require_full_coverage;
         let endpoint_changed = settings.preferred_endpoint != self.settings.preferred_endpoint;
         // Clearing `cluster-announce-ip` forgets the announced IP so it is learned again.
@@ -209,7 +289,9 @@ impl ClusterState {
         }
         self.apply_announced();
         let me = self.myself();
-        before != (me.ip.clone(), me.port, me.cport, me.hostname.clone()) || coverage_changed || endpoint_changed
+        before != (me.ip.clone(), me.port, me.cport, me.hostname.clone(), me.flags)
+            || coverage_changed
+            || endpoint_changed
     }
 
     /// Copies the announced address of myself from the settings. The IP stays what the file
@@ -218,7 +300,10 @@ impl ClusterState {
         let (port, cport) = self.settings.announced_ports();
         let ip = self.settings.announce_ip.clone();
         let hostname = self.settings.announce_hostname.clone();
+        let nofailover = if self.settings.replica_no_failover { flag::NOFAILOVER } else { 0 };
         let me = self.myself_mut();
+        // `clusterUpdateMyselfFlags`: the flag follows the setting.
+        me.flags = (me.flags & !flag::NOFAILOVER) | nofailover;
         me.port = port;
         me.cport = cport;
         me.hostname = hostname;
@@ -237,7 +322,36 @@ impl ClusterState {
         &self.nodes
     }
     pub fn node_index(&self, id: &NodeId) -> Option<usize> {
-        self.nodes.iter().position(|n| n.id == *id)
+        match self.index.get(id) {
+            Some(&i) if self.nodes.get(i).is_some_and(|n| n.id == *id) => Some(i),
+            // Only myself's name changes outside this struct's methods (`myself_mut`).
+            _ => (self.nodes[0].id == *id).then_some(0),
+        }
+    }
+    pub fn node(&self, idx: usize) -> Option<&ClusterNode> {
+        self.nodes.get(idx)
+    }
+    pub fn node_mut(&mut self, idx: usize) -> Option<&mut ClusterNode> {
+        self.nodes.get_mut(idx)
+    }
+    pub fn node_by_id(&self, id: &NodeId) -> Option<&ClusterNode> {
+        self.node_index(id).map(|i| &self.nodes[i])
+    }
+    pub fn node_by_id_mut(&mut self, id: &NodeId) -> Option<&mut ClusterNode> {
+        self.node_index(id).map(|i| &mut self.nodes[i])
+    }
+    /// Every node mutably, for the bus. Names must not change through it (`rename_node`
+    /// keeps the index right).
+    pub(crate) fn nodes_mut(&mut self) -> &mut [ClusterNode] {
+        &mut self.nodes
+    }
+    /// Bumped whenever any slot changes owner.
+    pub fn slots_version(&self) -> u64 {
+        self.slots_version
+    }
+    /// Bumped whenever a node is added, removed or renamed.
+    pub fn membership_version(&self) -> u64 {
+        self.membership_version
     }
     /// Looks a node up by the name a client typed (40 characters of `a-z0-9`, as Redis's
     /// `clusterLookupNode`); anything else is unknown.
@@ -263,6 +377,8 @@ impl ClusterState {
         match self.slot_owner.get_mut(slot as usize) {
             Some(o) if *o == UNASSIGNED => {
                 *o = idx as u16;
+                self.slot_counts[idx] += 1;
+                self.slots_version += 1;
                 true
             }
             _ => false,
@@ -273,7 +389,12 @@ impl ClusterState {
     pub fn del_slot(&mut self, slot: u16) -> bool {
         match self.slot_owner.get_mut(slot as usize) {
             Some(o) if *o != UNASSIGNED => {
+                let old = *o as usize;
                 *o = UNASSIGNED;
+                if let Some(c) = self.slot_counts.get_mut(old) {
+                    *c -= 1;
+                }
+                self.slots_version += 1;
                 true
             }
             _ => false,
@@ -282,16 +403,21 @@ impl ClusterState {
 
     /// Unassigns every slot of node `idx`; returns how many.
     pub fn del_node_slots(&mut self, idx: usize) -> usize {
+        if self.slot_counts.get(idx).is_none_or(|&c| c == 0) {
+            return 0;
+        }
         let mut n = 0;
         for o in self.slot_owner.iter_mut().filter(|o| **o as usize == idx && **o != UNASSIGNED) {
             *o = UNASSIGNED;
             n += 1;
         }
+        self.slot_counts[idx] = 0;
+        self.slots_version += 1;
         n
     }
 
     pub fn count_node_slots(&self, idx: usize) -> usize {
-        self.slot_owner.iter().filter(|&&o| o as usize == idx && o != UNASSIGNED).count()
+        self.slot_counts.get(idx).map_or(0, |&c| c as usize)
     }
 
     /// The slot ranges (inclusive) node `idx` owns, in slot order.
@@ -305,6 +431,17 @@ impl ClusterState {
             match ranges.last_mut() {
                 Some(r) if r.1 + 1 == slot => r.1 = slot,
                 _ => ranges.push((slot, slot)),
+            }
+        }
+        ranges
+    }
+
+    /// The slot ranges of every node, by node index, from one pass over the table.
+    pub fn all_slot_ranges(&self) -> Vec<Vec<(u16, u16)>> {
+        let mut ranges: Vec<Vec<(u16, u16)>> = vec![Vec::new(); self.nodes.len()];
+        for (start, end, owner) in self.slot_runs() {
+            if let Some(r) = ranges.get_mut(owner) {
+                r.push((start, end));
             }
         }
         ranges
@@ -380,6 +517,7 @@ impl ClusterState {
         self.importing_from.clear();
         self.slot_owner.iter_mut().for_each(|o| *o = UNASSIGNED);
         self.nodes.truncate(1);
+        self.blacklist.clear();
         if hard {
             self.current_epoch = 0;
             self.last_vote_epoch = 0;
@@ -388,15 +526,65 @@ impl ClusterState {
             me.id = NodeId::random();
             crate::observe::log::notice(&format!("Node hard reset, now I'm {}", me.id));
         }
+        self.rebuild_derived();
     }
 
     /// Adds a node learned from the bus (issue 7) and returns its index.
     pub fn add_node(&mut self, node: ClusterNode) -> usize {
         assert!(self.node_index(&node.id).is_none(), "node {} added twice", node.id);
         assert!(node.flags & flag::MYSELF == 0, "only nodes[0] is myself");
+        self.index.insert(node.id, self.nodes.len());
+        self.membership_version += 1;
         self.nodes.push(node);
+        self.slot_counts.push(0);
         assert!(self.nodes.len() < UNASSIGNED as usize, "too many nodes for a u16 slot owner");
         self.nodes.len() - 1
+    }
+
+    /// Removes node `idx` (never myself) and everything that points at it: its slots, open
+    /// slot marks, failure reports it made, its replicas' master (Redis's `clusterDelNode`).
+    /// Links are the bus's to close. Returns the removed node.
+    pub fn remove_node(&mut self, idx: usize) -> ClusterNode {
+        assert!(idx != 0 && idx < self.nodes.len(), "remove_node({idx}) of {} nodes", self.nodes.len());
+        let gone = self.nodes.remove(idx);
+        self.slot_counts.remove(idx);
+        let idx16 = idx as u16;
+        for o in self.slot_owner.iter_mut() {
+            if *o == UNASSIGNED {
+                continue;
+            }
+            if *o == idx16 {
+                *o = UNASSIGNED;
+            } else if *o > idx16 {
+                *o -= 1;
+            }
+        }
+        self.migrating_to.retain(|_, id| *id != gone.id);
+        self.importing_from.retain(|_, id| *id != gone.id);
+        for n in self.nodes.iter_mut() {
+            n.fail_reports.retain(|(r, _)| *r != gone.id);
+            if n.master == Some(gone.id) {
+                n.master = None;
+            }
+        }
+        self.rebuild_derived();
+        gone
+    }
+
+    /// Gives node `idx` a new name (a handshake learning the real one: `clusterRenameNode`).
+    pub fn rename_node(&mut self, idx: usize, id: NodeId) {
+        assert!(self.node_index(&id).is_none(), "rename to a known name {id}");
+        let Some(n) = self.nodes.get_mut(idx) else {
+            return;
+        };
+        let old = n.id;
+        if n.shard_id == old {
+            n.shard_id = id;
+        }
+        n.id = id;
+        self.index.remove(&old);
+        self.index.insert(id, idx);
+        self.membership_version += 1;
     }
 
     /// Recomputes `cluster_size` and `cluster_state` (Redis's `clusterUpdateState`), with
@@ -412,23 +600,20 @@ impl ClusterState {
         }
         let mut ok = true;
         if self.settings.require_full_coverage {
-            for &o in &self.slot_owner {
-                if o == UNASSIGNED || self.nodes.get(o as usize).is_none_or(|n| n.flags & flag::FAIL != 0) {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        // Slots per node in one pass over the table (not one pass per node).
-        let mut owned = vec![0usize; self.nodes.len()];
-        for &o in &self.slot_owner {
-            if let Some(c) = owned.get_mut(o as usize) {
-                *c += 1;
-            }
+            // Every slot is served by a node not in FAIL: the per-node counts say it without
+            // a pass over the table.
+            let served: usize = self
+                .nodes
+                .iter()
+                .zip(&self.slot_counts)
+                .filter(|(n, _)| n.flags & flag::FAIL == 0)
+                .map(|(_, &c)| c as usize)
+                .sum();
+            ok = served == SLOT_COUNT;
         }
         let mut size = 0;
         let mut reachable = 0;
-        for (n, &slots) in self.nodes.iter().zip(&owned) {
+        for (n, &slots) in self.nodes.iter().zip(&self.slot_counts) {
             if n.flags & flag::MASTER != 0 && slots > 0 {
                 size += 1;
                 if n.flags & (flag::FAIL | flag::PFAIL) == 0 {
@@ -451,7 +636,7 @@ impl ClusterState {
             return false;
         }
         self.state_ok = ok;
-        crate::observe::log::notice(&format!("Cluster state changed: {}", if ok { "ok" } else { "fail" }));
+        self.log(crate::observe::log::NOTICE, &format!("Cluster state changed: {}", if ok { "ok" } else { "fail" }));
         true
     }
 
@@ -460,6 +645,13 @@ impl ClusterState {
     /// when the view must be published again.
     pub fn cron(&mut self, now_ms: u64) -> bool {
         !self.state_ok && self.update_state(now_ms)
+    }
+
+    /// Writes to the server log unless `quiet_log` is set.
+    pub fn log(&self, level: u8, msg: &str) {
+        if !self.quiet_log {
+            crate::observe::log::log(level, msg);
+        }
     }
 
     pub fn state_ok(&self) -> bool {
@@ -487,12 +679,17 @@ impl ClusterState {
             .iter()
             .map(|n| NodeAddr { id: n.id.to_string(), ip: self.preferred_endpoint(n).to_string(), port: n.port })
             .collect();
+        let open = |marks: &BTreeMap<u16, NodeId>| -> BTreeMap<u16, u16> {
+            marks.iter().filter_map(|(&slot, id)| Some((slot, self.node_index(id)? as u16))).collect()
+        };
         ClusterView {
             enabled: true,
             myself: nodes[0].clone(),
             slot_owner: self.slot_owner.clone(),
             nodes,
             state_ok: self.state_ok,
+            migrating: open(&self.migrating_to),
+            importing: open(&self.importing_from),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! An immutable snapshot of the cluster's slot map, published by the control task to every
 //! shard. Shards route with their own copy; changing the map means publishing a new one.
 
+use std::collections::BTreeMap;
+
 use crate::limits::SLOT_COUNT;
 
 #[derive(Clone, Debug)]
@@ -19,6 +21,10 @@ pub struct ClusterView {
     pub nodes: Vec<NodeAddr>,
     /// `cluster_state:ok`. When false, commands with keys get `-CLUSTERDOWN The cluster is down`.
     pub state_ok: bool,
+    /// Open slots (CLUSTER SETSLOT): slot -> index into `nodes` of the node this node
+    /// migrates it to, or imports it from. For `-ASK` redirections and ASKING.
+    pub migrating: BTreeMap<u16, u16>,
+    pub importing: BTreeMap<u16, u16>,
 }
 
 pub enum Route<'a> {
@@ -38,7 +44,19 @@ impl ClusterView {
             slot_owner: vec![0; SLOT_COUNT],
             nodes: Vec::new(),
             state_ok: true,
+            migrating: BTreeMap::new(),
+            importing: BTreeMap::new(),
         }
+    }
+
+    /// The node a slot we own is being migrated to, if any.
+    pub fn migrating_to(&self, slot: u16) -> Option<&NodeAddr> {
+        self.migrating.get(&slot).and_then(|&i| self.nodes.get(i as usize))
+    }
+
+    /// Whether we are importing the slot from another node.
+    pub fn importing(&self, slot: u16) -> bool {
+        self.importing.contains_key(&slot)
     }
 
     #[inline]

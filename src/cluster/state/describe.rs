@@ -158,8 +158,32 @@ pub fn write_shards(cs: &ClusterState, out: &mut Out) {
     }
 }
 
-/// CLUSTER LINKS: one map per bus link. A node alone has none; the bus (issue 7) fills this
-/// with `direction node create-time events send-buffer-allocated send-buffer-used`.
-pub fn write_links(_cs: &ClusterState, out: &mut Out) {
-    out.array(0);
+/// CLUSTER LINKS: one map per bus link that belongs to a node, node by node, our link to it
+/// before its link to us (`addReplyClusterLinksDescription`).
+pub fn write_links(cs: &ClusterState, out: &mut Out) {
+    let mut links = Vec::new();
+    for n in cs.nodes() {
+        for l in [n.link, n.inbound_link].into_iter().flatten() {
+            if let Some(link) = cs.links.get(l) {
+                links.push((n, link));
+            }
+        }
+    }
+    out.array(links.len());
+    for (n, link) in links {
+        out.map(6);
+        out.bulk_str("direction");
+        out.bulk_str(if link.inbound { "from" } else { "to" });
+        out.bulk_str("node");
+        out.bulk_str(n.id.as_str());
+        out.bulk_str("create-time");
+        out.int(link.create_time_ms as i64);
+        out.bulk_str("events");
+        out.bulk_str(cs.links.events(link.id));
+        // What the event loop has not reported written yet stands for Redis's send buffer.
+        out.bulk_str("send-buffer-allocated");
+        out.int(link.send_queued_bytes as i64);
+        out.bulk_str("send-buffer-used");
+        out.int(link.send_queued_bytes as i64);
+    }
 }

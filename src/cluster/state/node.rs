@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::cluster::bus::LinkId;
+
 /// Redis's `CLUSTER_NODE_*` flags, with the values of the cluster bus wire format.
 pub mod flag {
     pub const MASTER: u16 = 1;
@@ -32,6 +34,18 @@ pub mod flag {
         (NOADDR, "noaddr"),
         (NOFAILOVER, "nofailover"),
     ];
+
+    /// What we take from a peer about a node's flags (a gossip section, a header): the role
+    /// and failure flags and NOFAILOVER, never the ones only the node itself or we may set
+    /// (MYSELF, HANDSHAKE, MEET, ...), and one role only (master when a peer claims both).
+    pub fn from_peer(flags: u16) -> u16 {
+        let f = flags & (MASTER | SLAVE | PFAIL | FAIL | NOFAILOVER);
+        if f & MASTER != 0 {
+            f & !SLAVE
+        } else {
+            f
+        }
+    }
 
     /// `myself,master`, or `noflags` when none is set.
     pub fn describe(flags: u16) -> String {
@@ -63,14 +77,7 @@ pub struct NodeId(pub [u8; NODE_ID_LEN]);
 impl NodeId {
     /// A fresh random id (Redis's `getRandomHexChars`).
     pub fn random() -> NodeId {
-        use rand::Rng;
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut rng = rand::thread_rng();
-        let mut id = [0u8; NODE_ID_LEN];
-        for c in id.iter_mut() {
-            *c = HEX[rng.gen_range(0..16)];
-        }
-        NodeId(id)
+        Self::random_with(&mut rand::thread_rng())
     }
 
     pub fn parse(s: &[u8]) -> Option<NodeId> {
@@ -80,6 +87,24 @@ impl NodeId {
         } else {
             None
         }
+    }
+
+    /// All zero bytes: "no node" on the wire (`CLUSTER_NODE_NULL_NAME`).
+    pub const NULL: NodeId = NodeId([0; NODE_ID_LEN]);
+
+    /// A name as Redis accepts it (`verifyClusterNodeId`): 40 characters of `a-z0-9`.
+    pub fn is_valid(&self) -> bool {
+        self.0.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    }
+
+    /// A fresh random id from the given generator (deterministic in the simulator).
+    pub fn random_with(rng: &mut impl rand::Rng) -> NodeId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = [0u8; NODE_ID_LEN];
+        for c in id.iter_mut() {
+            *c = HEX[rng.gen_range(0..16)];
+        }
+        NodeId(id)
     }
 
     pub fn as_str(&self) -> &str {
@@ -125,6 +150,16 @@ pub struct ClusterNode {
     pub repl_offset: u64,
     /// Failure reports from other masters: (reporter, unix ms of the report).
     pub fail_reports: Vec<(NodeId, u64)>,
+    /// Plain-text client port when the client port is TLS (0: none).
+    pub pport: u16,
+    /// When we learned of the node (unix ms): a handshake expires by it.
+    pub ctime_ms: u64,
+    /// When we flagged it FAIL, and when any bus data last came from it (unix ms).
+    pub fail_time_ms: u64,
+    pub data_received_ms: u64,
+    /// Our bus link to the node, and the node's link to us once it said who it is.
+    pub link: Option<LinkId>,
+    pub inbound_link: Option<LinkId>,
 }
 
 impl ClusterNode {
@@ -144,6 +179,12 @@ impl ClusterNode {
             link_connected: false,
             repl_offset: 0,
             fail_reports: Vec::new(),
+            pport: 0,
+            ctime_ms: 0,
+            fail_time_ms: 0,
+            data_received_ms: 0,
+            link: None,
+            inbound_link: None,
         }
     }
 
@@ -158,6 +199,13 @@ impl ClusterNode {
     }
     pub fn failed(&self) -> bool {
         self.flags & flag::FAIL != 0
+    }
+    /// PFAIL: we have had no answer within the node timeout (`nodeTimedOut`).
+    pub fn timed_out(&self) -> bool {
+        self.flags & flag::PFAIL != 0
+    }
+    pub fn in_handshake(&self) -> bool {
+        self.flags & flag::HANDSHAKE != 0
     }
 }
 

@@ -22,6 +22,10 @@ use crate::limits::SLOT_COUNT;
 /// One node's line as CLUSTER NODES prints it, without the newline
 /// (`clusterGenNodeDescription`).
 pub fn node_line(cs: &ClusterState, idx: usize) -> String {
+    node_line_with(cs, idx, &cs.node_slot_ranges(idx))
+}
+
+fn node_line_with(cs: &ClusterState, idx: usize, ranges: &[(u16, u16)]) -> String {
     use std::fmt::Write as _;
     let Some(n) = cs.nodes().get(idx) else {
         return String::new();
@@ -43,7 +47,7 @@ pub fn node_line(cs: &ClusterState, idx: usize) -> String {
     };
     let link = if n.link_connected || n.is_myself() { "connected" } else { "disconnected" };
     let _ = write!(s, " {} {} {} {}", n.ping_sent_ms, n.pong_received_ms, epoch, link);
-    for (a, b) in cs.node_slot_ranges(idx) {
+    for &(a, b) in ranges {
         if a == b {
             let _ = write!(s, " {a}");
         } else {
@@ -67,11 +71,13 @@ pub fn node_line(cs: &ClusterState, idx: usize) -> String {
 /// The CLUSTER NODES text: every node's line, each ending in `\n`; myself first.
 pub fn nodes_text(cs: &ClusterState, skip_flags: u16) -> String {
     let mut s = String::new();
+    // Every node's ranges in one pass over the slot table, not one pass per node.
+    let ranges = cs.all_slot_ranges();
     for (i, n) in cs.nodes().iter().enumerate() {
         if n.flags & skip_flags != 0 {
             continue;
         }
-        s.push_str(&node_line(cs, i));
+        s.push_str(&node_line_with(cs, i, ranges.get(i).map_or(&[][..], |r| r.as_slice())));
         s.push('\n');
     }
     s

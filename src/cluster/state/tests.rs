@@ -41,6 +41,8 @@ pub fn settings(dir: &std::path::Path) -> ClusterSettings {
         require_full_coverage: true,
         preferred_endpoint: PreferredEndpointType::Ip,
         node_timeout_ms: 15_000,
+        allow_replica_migration: true,
+        replica_no_failover: false,
     }
 }
 

@@ -7,6 +7,9 @@
 //! counts come from the shard owning the slot. Nothing here routes data commands (that is
 //! `shard::exec`) or knows the file format (`cluster::state::nodes_conf`).
 //!
+//! MEET and FORGET change the membership only (a handshake node, a removed node): the cluster
+//! bus (`cluster::bus`) connects and gossips on its next tick.
+//!
 //! Every reply and error text is Redis 7.0's; CLUSTER MYSHARDID is Redis 7.2's. The slot
 //! subcommands live in `cluster/slots.rs`.
 
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use futures::FutureExt;
 
 use crate::cluster::state::describe;
+use crate::cluster::state::membership::MeetError;
 use crate::cluster::state::{ClusterSettings, ClusterState};
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::spec::{flag, spec, CommandSpec, ConnResult, Exec, Split};
@@ -68,6 +72,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     sub("cluster|delslotsrange", -4, ADMIN, ACL_ADMIN, "7.0.0", "Set hash slots as unbound in receiving node",
         "O(N) where N is the total number of the slots between the start slot and end slot arguments.", addslots),
     sub("cluster|flushslots", 2, ADMIN, ACL_ADMIN, "3.0.0", "Delete a node's own slots information", O1, flushslots),
+    sub("cluster|forget", 3, ADMIN, ACL_ADMIN, "3.0.0", "Remove a node from the nodes table", O1, forget),
     sub("cluster|getkeysinslot", 4, STALE, ACL_SLOW, "3.0.0", "Return local key names in the specified hash slot",
         "O(log(N)) where N is the number of requested keys", getkeysinslot),
     sub("cluster|help", 2, flag::LOADING | STALE, ACL_SLOW, "5.0.0", "Show helpful text about the different subcommands",
@@ -77,6 +82,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "O(N) where N is the number of bytes in the key", keyslot),
     sub("cluster|links", 2, STALE, ACL_SLOW, "7.0.0", "Returns a list of all TCP links to and from peer nodes in cluster",
         "O(N) where N is the total number of Cluster nodes", links),
+    sub("cluster|meet", -4, ADMIN, ACL_ADMIN, "3.0.0", "Force a node cluster to handshake with another node", O1, meet),
     sub("cluster|myid", 2, STALE, ACL_SLOW, "3.0.0", "Return the node id", O1, myid),
     sub("cluster|myshardid", 2, STALE, ACL_SLOW, "7.2.0", "Returns the shard ID of a node", O1, myshardid),
     sub("cluster|nodes", 2, STALE, ACL_SLOW, "3.0.0", "Get Cluster config for the node",
@@ -252,12 +258,7 @@ fn reset(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> Conn
     }
     let hard = match args.get(2) {
         _ if args.len() > 3 => {
-            // Redis's `addReplySubcommandSyntaxError`: the names as the client typed them.
-            out.error(&format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-                error::sanitize(args[1], 128),
-                String::from_utf8_lossy(args[0]).to_uppercase()
-            ));
+            subcommand_syntax_error(args, out);
             return ConnResult::Done;
         }
         None => false,
@@ -337,11 +338,90 @@ fn count_failure_reports(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &
     }
     let name = args[2].to_vec();
     on_state(st, out, move |cs, out| {
-        match cs.lookup(&name) {
-            Some(n) => out.int(n.fail_reports.len() as i64),
-            None => out.error(&format!("ERR Unknown node {}", String::from_utf8_lossy(&name))),
+        let idx = crate::cluster::state::NodeId::parse(&name).and_then(|id| cs.node_index(&id));
+        match idx {
+            // Counting drops the reports older than their validity, as Redis's does.
+            Some(i) => out.int(cs.failure_report_count(i, crate::shard::unix_ms()) as i64),
+            None => out.error(&format!("ERR Unknown node {}", arg_text(&name))),
         }
         false
+    })
+}
+
+/// An argument echoed in an error, as `addReplyErrorFormat` prints it (newlines as spaces).
+fn arg_text(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).replace(['\r', '\n'], " ")
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: the names as the client typed them.
+fn subcommand_syntax_error(args: &[&[u8]], out: &mut Out) {
+    out.error(&format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        error::sanitize(args[1], 128),
+        String::from_utf8_lossy(args[0]).to_uppercase()
+    ));
+}
+
+/// CLUSTER MEET ip port [cport]: adds the node in handshake; the bus connects to it on its
+/// next tick and greets it with a MEET.
+fn meet(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if disabled(st, out) {
+        return ConnResult::Done;
+    }
+    if args.len() > 5 {
+        subcommand_syntax_error(args, out);
+        return ConnResult::Done;
+    }
+    let Ok(port) = parse_i64(args[3]) else {
+        out.error(&format!("ERR Invalid TCP base port specified: {}", arg_text(args[3])));
+        return ConnResult::Done;
+    };
+    let cport = match args.get(4) {
+        Some(a) => match parse_i64(a) {
+            Ok(c) => c,
+            Err(_) => {
+                out.error(&format!("ERR Invalid TCP bus port specified: {}", arg_text(a)));
+                return ConnResult::Done;
+            }
+        },
+        None => port.saturating_add(10_000),
+    };
+    let (ip, port_text) = (String::from_utf8_lossy(args[2]).into_owned(), arg_text(args[3]));
+    on_state(st, out, move |cs, out| {
+        let id = crate::cluster::state::NodeId::random();
+        match cs.start_handshake(&ip, port, cport, id, crate::shard::unix_ms()) {
+            Ok(_) => {
+                out.ok();
+                true
+            }
+            // A handshake with that address is already running: nothing to do, still OK.
+            Err(MeetError::InProgress) => {
+                out.ok();
+                false
+            }
+            Err(MeetError::Invalid) => {
+                out.error(&format!("ERR Invalid node address specified: {}:{port_text}", arg_text(ip.as_bytes())));
+                false
+            }
+        }
+    })
+}
+
+/// CLUSTER FORGET node-id: removes the node and keeps it out of gossip for a minute.
+fn forget(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
+    if disabled(st, out) {
+        return ConnResult::Done;
+    }
+    let name = args[2].to_vec();
+    on_state(st, out, move |cs, out| match cs.forget(&name, crate::shard::unix_ms()) {
+        Ok(()) => {
+            out.ok();
+            true
+        }
+        Err(e) => {
+            out.error(&e.replace(['\r', '\n'], " "));
+            false
+        }
     })
 }
 

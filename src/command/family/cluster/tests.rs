@@ -3,6 +3,7 @@
 
 use super::slots::update_slots;
 use super::*;
+use crate::cluster::state::membership::MeetError;
 use crate::cluster::state::{flag, ClusterNode, NodeId};
 use crate::config::PreferredEndpointType;
 
@@ -20,6 +21,8 @@ fn state() -> (ClusterState, std::path::PathBuf) {
         require_full_coverage: true,
         preferred_endpoint: PreferredEndpointType::Ip,
         node_timeout_ms: 15_000,
+        allow_replica_migration: true,
+        replica_no_failover: false,
     };
     (ClusterState::new(settings), dir)
 }
@@ -143,4 +146,67 @@ fn os_error_suffix_is_dropped() {
         "error saving the cluster node config: Permission denied"
     );
     assert_eq!(strip_os_error("plain"), "plain");
+}
+
+#[test]
+fn meet_checks_address_and_ports_as_redis() {
+    let (mut cs, _) = state();
+    let id = NodeId::random();
+    assert_eq!(cs.start_handshake("1.2.3", 7000, 17000, id, 1), Err(MeetError::Invalid));
+    assert_eq!(cs.start_handshake("localhost", 7000, 17000, id, 1), Err(MeetError::Invalid));
+    assert_eq!(cs.start_handshake("127.0.0.1", 0, 10000, id, 1), Err(MeetError::Invalid));
+    assert_eq!(cs.start_handshake("127.0.0.1", 60000, 70000, id, 1), Err(MeetError::Invalid));
+    assert_eq!(cs.start_handshake("127.0.0.1", 7000, 0, id, 1), Err(MeetError::Invalid));
+    // IPv6 is kept in its normal form.
+    let i = cs.start_handshake("0:0::1", 7000, 17000, id, 1).unwrap();
+    let n = &cs.nodes()[i];
+    assert_eq!((n.ip.as_str(), n.port, n.cport, n.ctime_ms), ("::1", 7000, 17000, 1));
+    assert_eq!(n.flags, flag::HANDSHAKE | flag::MEET);
+    assert_eq!(cs.start_handshake("::1", 7000, 17000, NodeId::random(), 2), Err(MeetError::InProgress));
+    assert!(cs.start_handshake("::1", 7001, 17001, NodeId::random(), 2).is_ok());
+    assert_eq!(crate::cluster::state::nodes_conf::nodes_text(&cs, 0).matches("handshake").count(), 2);
+}
+
+#[test]
+fn forget_rules_and_blacklist() {
+    let (mut cs, _) = state();
+    let b = NodeId::random();
+    let bi = cs.add_node(ClusterNode::new(b, flag::MASTER));
+    cs.add_slot(7, bi);
+    cs.importing_from.insert(8, b);
+    assert_eq!(cs.forget(b"nope", 0).unwrap_err(), "ERR Unknown node nope");
+    let me = cs.myself().id;
+    assert_eq!(cs.forget(me.as_str().as_bytes(), 0).unwrap_err(), "ERR I tried hard but I can't forget myself...");
+    cs.forget(b.as_str().as_bytes(), 1000).unwrap();
+    assert_eq!(cs.nodes().len(), 1);
+    assert_eq!(cs.slot_owner(7), None);
+    assert!(cs.importing_from.is_empty());
+    assert!(cs.blacklisted(&b, 61_000));
+    assert!(!cs.blacklisted(&b, 61_001));
+    // A replica cannot forget its master.
+    let m = NodeId::random();
+    cs.add_node(ClusterNode::new(m, flag::MASTER));
+    let me = cs.myself_mut();
+    me.flags = flag::MYSELF | flag::SLAVE;
+    me.master = Some(m);
+    assert_eq!(cs.forget(m.as_str().as_bytes(), 0).unwrap_err(), "ERR Can't forget my master!");
+    cs.check_invariants(true);
+}
+
+#[test]
+fn links_reply_lists_links_by_node() {
+    let (mut cs, _) = state();
+    let b = NodeId::random();
+    let bi = cs.add_node(ClusterNode::new(b, flag::MASTER));
+    let out_link = cs.links.open(false, Some(b), 1234, "10.0.0.2", "");
+    let in_link = cs.links.open(true, Some(b), 1300, "10.0.0.2", "10.0.0.1");
+    cs.nodes_mut()[bi].link = Some(out_link);
+    cs.nodes_mut()[bi].inbound_link = Some(in_link);
+    let mut buf = Vec::new();
+    describe::write_links(&cs, &mut Out::new(&mut buf, false));
+    let text = String::from_utf8(buf).unwrap();
+    let want = format!(
+        "*2\r\n*12\r\n$9\r\ndirection\r\n$2\r\nto\r\n$4\r\nnode\r\n$40\r\n{b}\r\n$11\r\ncreate-time\r\n:1234\r\n$6\r\nevents\r\n$0\r\n\r\n$21\r\nsend-buffer-allocated\r\n:0\r\n$16\r\nsend-buffer-used\r\n:0\r\n*12\r\n$9\r\ndirection\r\n$4\r\nfrom\r\n$4\r\nnode\r\n$40\r\n{b}\r\n$11\r\ncreate-time\r\n:1300\r\n$6\r\nevents\r\n$1\r\nr\r\n$21\r\nsend-buffer-allocated\r\n:0\r\n$16\r\nsend-buffer-used\r\n:0\r\n"
+    );
+    assert_eq!(text, want);
 }
