@@ -17,10 +17,14 @@
 # Phase 2 (fresh servers, 1,000,000 keys, 16-byte values): memory per key after the load,
 #   then tessera-loadgen mixed 1:10 SET:GET, zipf 0.99, closed loop at -P 1 and -P 16, and
 #   open loop at a fixed 50,000 ops/s (latency from the intended send time).
+# Phase 3 (fresh servers): memory per element of hashes, lists, sets (strings and integers),
+#   sorted sets and streams, 20,000 keys x 8 elements and 8 keys x 20,000 elements, loaded with
+#   redis-cli --pipe, with OBJECT ENCODING of a sample key; then redis-benchmark HSET HGET LPUSH
+#   LPOP ZADD ZRANGE SADD XADD at -P 1 and -P 16 (XADD skipped where COMMAND INFO xadd is empty).
 # Optional (--ceiling): ../shared/tools/netceil/ceiling.sh, pasted verbatim.
 #
 # Usage: benches/compare.sh [--quick] [--ceiling] [--no-build]
-#   --quick     1 repeat, short runs (validation, about 3 minutes); default: 3 repeats (~15 min)
+#   --quick     1 repeat, short runs (validation, about 4 minutes); default: 3 repeats (~20 min)
 #   --ceiling   also run the netceil ceiling script (a few more minutes)
 #   --no-build  use the binaries already in target/release
 # Environment: SERVER_CPU, CLIENT_CPU, BASE_PORT (first port tried, default 7741).
@@ -42,6 +46,8 @@ SERVER_CPU=${SERVER_CPU:-1}; CLIENT_CPU=${CLIENT_CPU:-0}
 CLIENTS=50; RATE=50000
 KEYS_SMALL=100000            # phase 1 key space (redis-benchmark -r, loadgen --keys)
 KEYS_BIG=1000000; VALUE_BIG=16
+SMALL_KEYS=20000; SMALL_ELEMS=8   # phase 3 memory: many small objects (listpack/intset encodings)
+LARGE_KEYS=8; LARGE_ELEMS=20000   # and a few large ones (hashtable/quicklist/skiplist encodings)
 if [ $MODE = quick ]; then
   REPEATS=1; N1=50000; N16=500000; MIXED_S=3; OPEN_S=5
 else
@@ -63,7 +69,8 @@ LOADGEN=target/release/tessera-loadgen
 
 WORK=$(mktemp -d /tmp/tessera-compare.XXXXXX)
 RUNS=$WORK/runs.tsv; MEM=$WORK/mem.tsv; CMDS=$WORK/commands.txt; PROBLEMS=$WORK/problems.txt
-: >"$RUNS"; : >"$MEM"; : >"$CMDS"; : >"$PROBLEMS"
+TMEM=$WORK/typemem.tsv
+: >"$RUNS"; : >"$MEM"; : >"$CMDS"; : >"$PROBLEMS"; : >"$TMEM"
 T_START=$(date +%s); DATE=$(date -u '+%Y-%m-%d %H:%M UTC'); LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 TCK=$(getconf CLK_TCK)
 
@@ -159,10 +166,12 @@ order() { # servers in rep order: reversed on even reps so drift hits both sides
 # columns: tool profile who rep ops_per_sec server_us_per_req p50_us p99_us p999_us max_us errors
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RUNS"; }
 
-run_rb() { # run_rb WHO REP TEST P N
+run_rb() { # run_rb WHO REP TEST P N [COMMAND ARGS...]: the built-in test -t TEST, or the command given
   local who=$1 rep=$2 t=$3 P=$4 N=$5 port=${SPORT[$1]} spid=${SPID[$1]} c0 c1 out rps us
+  shift 5
   [ -z "${DEAD[$who]}" ] || return 0
   local cmd=(redis-benchmark -p "$port" -t "$t" -n "$N" -P "$P" -c $CLIENTS -r $KEYS_SMALL --csv)
+  [ $# = 0 ] || cmd=(redis-benchmark -p "$port" -n "$N" -P "$P" -c $CLIENTS -r $KEYS_SMALL --csv "$@")
   [ "$rep" = 1 ] && logcmd "$port" $([ "${CCPU[$who]}" = - ] || echo taskset -c "${CCPU[$who]}") "${cmd[@]}"
   c0=$(ticks "$spid")
   out=$(on_cpu "${CCPU[$who]}" timeout -k 5 $RUN_TIMEOUT_S "${cmd[@]}" 2>"$WORK/client.err") || true
@@ -268,6 +277,137 @@ for rep in $(seq $REPEATS); do
 done
 stop_all
 
+# ---- phase 3: data types: memory per element, then throughput -------------------------
+# RESP files written once and fed to every server with `redis-cli --pipe` (the load takes
+# about a second): the memory shapes, then the keys the throughput tests read.
+echo "== phase 3: data types: memory per element (small and large objects), throughput at -P 1 and -P 16"
+RESP_DIR=$WORK/resp; mkdir -p "$RESP_DIR"
+python3 - "$RESP_DIR" $SMALL_KEYS $SMALL_ELEMS $LARGE_KEYS $LARGE_ELEMS $KEYS_SMALL <<'PY'
+import sys
+d, sk, se, lk, le, nfields = sys.argv[1], *map(int, sys.argv[2:7])
+CHUNK = 100  # elements per command for the large objects, as an application would batch them
+
+def resp(args):
+    a = [x.encode() for x in args]
+    return b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a)
+
+# element j of each type: strings are 8 bytes, integers small enough for a 16-bit intset.
+ELEM = {
+    "hash": ("HSET", lambda j: ["e:%06d" % j, "v:%06d" % j]),
+    "list": ("RPUSH", lambda j: ["e:%06d" % j]),
+    "set": ("SADD", lambda j: ["e:%06d" % j]),
+    "intset": ("SADD", lambda j: [str(j)]),
+    "zset": ("ZADD", lambda j: [str(j), "e:%06d" % j]),
+}
+PREFIX = {"hash": "h", "list": "l", "set": "s", "intset": "i", "zset": "z", "stream": "x"}
+
+def write(ty, shape, keys, elems):
+    with open("%s/%s-%s.resp" % (d, ty, shape), "wb") as f:
+        for k in range(keys):
+            key = ("%s:%05d" % (PREFIX[ty], k)) if shape == "small" else ("%s:%d" % (PREFIX[ty].upper(), k))
+            if ty == "stream":  # one entry per XADD, as producers write them
+                f.write(b"".join(resp(["XADD", key, "*", "f", "v:%06d" % j]) for j in range(elems)))
+                continue
+            name, el = ELEM[ty]
+            step = elems if shape == "small" else CHUNK
+            for j0 in range(0, elems, step):
+                args = [name, key]
+                for j in range(j0, min(elems, j0 + step)):
+                    args += el(j)
+                f.write(resp(args))
+
+for ty in ("hash", "list", "set", "intset", "zset", "stream"):
+    write(ty, "small", sk, se)
+    write(ty, "large", lk, le)
+# throughput: the fields HGET asks for (as redis-benchmark's HSET names them) and ZRANGE's zset
+with open(d + "/bench.resp", "wb") as f:
+    for i0 in range(0, nfields, 1000):
+        args = ["HSET", "myhash"]
+        for i in range(i0, min(nfields, i0 + 1000)):
+            args += ["element:%012d" % i, "xxx"]
+        f.write(resp(args))
+    f.write(resp(["ZADD", "zr100"] + [x for i in range(100) for x in (str(i), "m:%03d" % i)]))
+PY
+
+has_cmd() { timeout 10 redis-cli -p "$1" command info "$2" 2>/dev/null | grep -qix "$2"; }
+pipe_load() { # pipe_load WHO FILE: redis-cli --pipe from the client cpu; fails unless every reply came and none was an error
+  local who=$1 file=$2 port=${SPORT[$1]} rc=0
+  logcmd "$port" $([ "${CCPU[$who]}" = - ] || echo taskset -c "${CCPU[$who]}") redis-cli -p "$port" --pipe
+  sed -i '$ s|$| < '"${file#"$WORK"/}"'|' "$CMDS"
+  on_cpu "${CCPU[$who]}" timeout -k 5 $RUN_TIMEOUT_S redis-cli -p "$port" --pipe <"$file" >"$WORK/pipe.out" 2>&1 || rc=$?
+  [ $rc = 0 ] && grep -q '^errors: 0,' "$WORK/pipe.out" && return 0
+  echo "redis-cli --pipe < ${file#"$WORK"/} into $who: exit $rc, $(tail -1 "$WORK/pipe.out")" | tee -a "$PROBLEMS" >&2
+  check_alive "$who"; return 1
+}
+declare -A PFX=([hash]=h [list]=l [set]=s [intset]=i [zset]=z [stream]=x)   # as in the generator
+declare -A LEN_CMD=([hash]=hlen [list]=llen [set]=scard [intset]=scard [zset]=zcard [stream]=xlen)
+declare -A NOXADD
+start_all
+for who in redis tessera tessera2; do
+  if ! has_cmd "${SPORT[$who]}" xadd; then
+    NOXADD[$who]=1
+    echo "$who: COMMAND INFO xadd is empty (no stream commands in this build): XADD and the stream memory rows skipped" \
+      | tee -a "$PROBLEMS" >&2
+  fi
+done
+# columns: server type shape keys elements used_memory_before used_memory_after encoding status
+for who in redis tessera tessera2; do
+  port=${SPORT[$who]}
+  for ty in hash list set intset zset stream; do
+    for shape in small large; do
+      # the sample key: the first key of the shape, named as the generator names it
+      if [ $shape = small ]; then keys=$SMALL_KEYS; el=$SMALL_ELEMS; sample=${PFX[$ty]}:00000
+      else keys=$LARGE_KEYS; el=$LARGE_ELEMS; sample=${PFX[$ty]^^}:0; fi
+      line=(-1 -1 -1 -1 -1)
+      if [ -n "${DEAD[$who]}" ]; then status=dead
+      elif [ $ty = stream ] && [ -n "${NOXADD[$who]:-}" ]; then status=skipped
+      else
+        timeout 60 redis-cli -p "$port" flushall sync >/dev/null 2>&1 || true
+        u0=$(info_field "$port" used_memory)
+        if pipe_load "$who" "$RESP_DIR/$ty-$shape.resp"; then
+          sleep 0.3   # the loader's connection closed and its buffers freed on the server
+          u1=$(info_field "$port" used_memory)
+          n=$(timeout 10 redis-cli -p "$port" dbsize 2>/dev/null || echo "?")
+          len=$(timeout 10 redis-cli -p "$port" "${LEN_CMD[$ty]}" "$sample" 2>/dev/null || echo "?")
+          enc=$(timeout 10 redis-cli -p "$port" object encoding "$sample" 2>/dev/null | tr ' ' _ || echo "?")
+          status=ok
+          if [ "$n" != "$keys" ] || [ "$len" != "$el" ]; then
+            status=bad-count
+            echo "$ty $shape in $who: DBSIZE $n (want $keys), ${LEN_CMD[$ty]} $sample $len (want $el)" | tee -a "$PROBLEMS" >&2
+          fi
+          line=("$keys" $((keys * el)) "${u0:-nan}" "${u1:-nan}" "${enc:-?}")
+          printf '  %-9s %-7s %-6s %7d elements  %6.1f bytes/element  %s\n' "$who" "$ty" "$shape" $((keys * el)) \
+            "$(python3 -c "print(($u1 - $u0) / $((keys * el)))" 2>/dev/null || echo nan)" "$enc"
+        else status=load-failed; fi
+      fi
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$who" "$ty" "$shape" "${line[@]}" "$status" >>"$TMEM"
+    done
+  done
+  # the keys the throughput tests read; a failed load is a problem line, the runs still go
+  timeout 60 redis-cli -p "$port" flushall sync >/dev/null 2>&1 || true
+  [ -n "${DEAD[$who]}" ] || pipe_load "$who" "$RESP_DIR/bench.resp" || true
+  got="$(timeout 10 redis-cli -p "$port" hlen myhash 2>/dev/null) $(timeout 10 redis-cli -p "$port" zcard zr100 2>/dev/null)"
+  [ "$got" = "$KEYS_SMALL 100" ] || echo "throughput preload of $who: HLEN myhash, ZCARD zr100 = $got" | tee -a "$PROBLEMS" >&2
+done
+# test name -> redis-benchmark arguments (built-in test where Redis 7.0's redis-benchmark has one)
+declare -A TYPE_TEST=(
+  [hset]="-t hset" [hget]="HGET myhash element:__rand_int__" [lpush]="-t lpush" [lpop]="-t lpop"
+  [zadd]="-t zadd" [zrange]="ZRANGE zr100 0 9" [sadd]="-t sadd" [xadd]="XADD mystream * myfield xxx")
+for rep in $(seq $REPEATS); do
+  for P in 1 16; do
+    N=$([ $P = 1 ] && echo $N1 || echo $N16)
+    for t in hset hget lpush lpop zadd zrange sadd xadd; do
+      read -r -a targs <<<"${TYPE_TEST[$t]}"   # read splits words without globbing XADD's '*'
+      [ "${targs[0]}" = -t ] && targs=()
+      for who in $(order "$rep"); do
+        [ $t = xadd ] && [ -n "${NOXADD[$who]:-}" ] && continue
+        run_rb "$who" "$rep" "$t" "$P" "$N" "${targs[@]}"
+      done
+    done
+  done
+done
+stop_all
+
 # ---- optional: the network-path ceiling -----------------------------------------------
 CEIL_TXT=$WORK/ceiling.txt; : >"$CEIL_TXT"
 CEIL_CMD=(../shared/tools/netceil/ceiling.sh target/release/tessera-server --port 7705 --shards 1 --save '')
@@ -289,6 +429,7 @@ fi
 
 # ---- report ---------------------------------------------------------------------------
 export MODE REPEATS N1 N16 MIXED_S OPEN_S RATE CLIENTS KEYS_SMALL KEYS_BIG VALUE_BIG SERVER_CPU CLIENT_CPU
+export SMALL_KEYS SMALL_ELEMS LARGE_KEYS LARGE_ELEMS
 export DATE LOAD_START CEILING
 export LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg) ELAPSED_S=$(( $(date +%s) - T_START ))
 export CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
@@ -296,10 +437,10 @@ export NPROC=$(nproc) KERNEL=$(uname -r) MEM_GB=$(awk '/MemTotal/{printf "%.0f",
 export REDIS_VERSION=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 export GIT_REV="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -n "$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' (uncommitted changes)')"
 export CEIL_CMD_TXT=$(printf '%q ' "${CEIL_CMD[@]}")
-python3 - "$RUNS" "$MEM" "$CMDS" "$PROBLEMS" "$CEIL_TXT" benches/RESULTS.md.new <<'PY'
+python3 - "$RUNS" "$MEM" "$CMDS" "$PROBLEMS" "$CEIL_TXT" benches/RESULTS.md.new "$TMEM" <<'PY'
 import collections, math, os, statistics, sys
 
-runs_f, mem_f, cmds_f, prob_f, ceil_f, out_f = sys.argv[1:7]
+runs_f, mem_f, cmds_f, prob_f, ceil_f, out_f, tmem_f = sys.argv[1:8]
 E = os.environ
 NAN = float("nan")
 FIELDS = ("ops", "us", "p50", "p99", "p999", "max")
@@ -332,7 +473,7 @@ w("")
 if quick:
     w("> **QUICK RUN** (`benches/compare.sh --quick`: 1 repeat, short runs, on a machine busy with")
     w("> other jobs): it validates the script end to end. Do not quote these numbers; run")
-    w("> `benches/compare.sh` (3 repeats, ~15 minutes) on a quiet machine for that.")
+    w("> `benches/compare.sh` (3 repeats, ~20 minutes) on a quiet machine for that.")
     w("")
 w("Generated by `benches/compare.sh%s%s` on %s in %s s." % (
     " --quick" if quick else "", " --ceiling" if E["CEILING"] == "1" else "", E["DATE"], E["ELAPSED_S"]))
@@ -438,6 +579,106 @@ for who in ("redis", "tessera", "tessera2"):
         rper = mem["redis"][1] / mem["redis"][0] if "redis" in mem and mem["redis"][0] else NAN
         w("| %s | %s | %s | %s | %s | %s | %s |" % (names[who], num(n), num(u / 1e6, "{:.1f}"), num(per),
           num(rss / 1e6, "{:.1f}"), num(rss / n if n else NAN), ratio(per, rper)))
+w("")
+
+def thousands(name):
+    return "{:,}".format(int(E[name]))
+
+w("## Data types: throughput, %s connections" % E["CLIENTS"])
+w("")
+w("redis-benchmark with `-r %s` (`__rand_int__` is a 12-digit number below %s), its built-in test" % (E["KEYS_SMALL"], thousands("KEYS_SMALL")))
+w("where Redis 7.0's redis-benchmark has one, else the command line shown; -P 1: %s requests per run," % thousands("N1"))
+w("-P 16: %s. Before the loop each server gets `myhash` with the %s fields HGET asks for" % (thousands("N16"), thousands("KEYS_SMALL")))
+w("(3-byte values) and `zr100`, a zset of 100 members (`m:000` .. `m:099`, scores 0 .. 99). Every test")
+w("uses one key, so on the 2-shard server all its requests go to the shard owning that key. Each LPOP run")
+w("follows the LPUSH run of the same size on the same server, so every LPOP finds an element; XADD")
+w("appends to one stream that grows through the runs.")
+w("")
+TYPE_TESTS = (
+    ("hset", "HSET", "`-t hset`: `HSET myhash element:__rand_int__ xxx`"),
+    ("hget", "HGET", "`HGET myhash element:__rand_int__`"),
+    ("lpush", "LPUSH", "`-t lpush`: `LPUSH mylist xxx`"),
+    ("lpop", "LPOP", "`-t lpop`: `LPOP mylist`"),
+    ("zadd", "ZADD", "`-t zadd`: `ZADD myzset __rand_int__ element:__rand_int__`"),
+    ("zrange", "ZRANGE", "`ZRANGE zr100 0 9`"),
+    ("sadd", "SADD", "`-t sadd`: `SADD myset element:__rand_int__`"),
+    ("xadd", "XADD", "`XADD mystream * myfield xxx`"),
+)
+for P in ("1", "16"):
+    w("-P %s:" % P)
+    w("")
+    w("| test | requests | Redis ops/s | Tessera 1 shard ops/s | ratio | Redis µs/req | Tessera µs/req | Tessera 2 shards ops/s | ratio |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t, name, sent in TYPE_TESTS:
+        prof = "%s-P%s" % (t, P)
+        r, t1, t2 = (med("redis-benchmark", prof, x, "ops") for x in ("redis", "tessera", "tessera2"))
+        w("| %s -P %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, P, sent, num(r), num(t1), ratio(t1, r), num(med("redis-benchmark", prof, "redis", "us"), "{:.2f}"),
+            num(med("redis-benchmark", prof, "tessera", "us"), "{:.2f}"), num(t2), ratio(t2, r)))
+    w("")
+
+tmem = {}  # (who, type, shape) -> (keys, elements, used_before, used_after, encoding, status)
+for line in open(tmem_f):
+    f = line.rstrip("\n").split("\t")
+    if len(f) == 9:
+        tmem[tuple(f[0:3])] = (float(f[3]), float(f[4]), f[5], f[6], f[7], f[8])
+skipped = sorted({names[who] for (who, ty, _), v in tmem.items() if ty == "stream" and v[5] == "skipped"})
+if skipped:
+    w("XADD not run against %s: `COMMAND INFO xadd` is empty there (no stream commands in that build)." % ", ".join(skipped))
+    w("")
+
+def per_elem(who, ty, shape):
+    v = tmem.get((who, ty, shape))
+    if not v or v[5] != "ok" or "nan" in (v[2], v[3]) or not v[1]:
+        return NAN
+    return (float(v[3]) - float(v[2])) / v[1]
+
+def encoding(who, ty, shape):
+    v = tmem.get((who, ty, shape))
+    if not v:
+        return "n/a"
+    return v[4] if v[5] in ("ok", "bad-count") else v[5]
+
+w("## Memory per element: small and large objects of each type")
+w("")
+w("Fresh servers; for each row `FLUSHALL SYNC`, INFO `used_memory`, the load with `redis-cli --pipe`,")
+w("INFO `used_memory` again. Bytes per element = growth / elements, keys and per-object overhead")
+w("included (a small object's share of its key counts). Small: %s keys × %s elements (`h:00000` .." % (
+    thousands("SMALL_KEYS"), E["SMALL_ELEMS"]))
+w("`h:%05d`, one command per key); large: %s keys × %s elements (`H:0` .. `H:%d`, 100 elements per" % (
+    int(E["SMALL_KEYS"]) - 1, E["LARGE_KEYS"], thousands("LARGE_ELEMS"), int(E["LARGE_KEYS"]) - 1))
+w("command). Element j (j from 0, `NNNNNN` its 6 digits): hash field `e:NNNNNN` with value `v:NNNNNN`")
+w("(one field-value pair is one element), list and set member `e:NNNNNN`, integer set member j, zset")
+w("member `e:NNNNNN` with score j, stream entry `XADD key * f v:NNNNNN` (one entry per command; the")
+w("other types' keys are named `l:`, `s:`, `i:`, `z:`, `x:` like `h:`). Encodings are `OBJECT ENCODING` of")
+w("the first key of each row (`h:00000`, `H:0`, ...), so equal encodings mean like was compared with like.")
+w("")
+w("| type | objects | Redis encoding | Tessera encoding | Redis bytes/element | Tessera 1 shard bytes/element | ratio | Tessera 2 shards bytes/element | ratio |")
+w("|---|---|---|---|---:|---:|---:|---:|---:|")
+TYPE_NAMES = (("hash", "hash"), ("list", "list"), ("set", "set of strings"), ("intset", "set of integers"),
+              ("zset", "sorted set"), ("stream", "stream"))
+over = []
+for shape in ("small", "large"):
+    objects = "%s × %s" % ((thousands("SMALL_KEYS"), E["SMALL_ELEMS"]) if shape == "small"
+                           else (E["LARGE_KEYS"], thousands("LARGE_ELEMS")))
+    for ty, tname in TYPE_NAMES:
+        r, t1, t2 = (per_elem(x, ty, shape) for x in ("redis", "tessera", "tessera2"))
+        renc, tenc, tenc2 = (encoding(x, ty, shape) for x in ("redis", "tessera", "tessera2"))
+        measured = all(tmem.get((x, ty, shape), ("",) * 6)[5] in ("ok", "bad-count") for x in ("redis", "tessera"))
+        shown = "%s (≠ Redis)" % tenc if measured and tenc != renc else tenc
+        if tenc2 != tenc:
+            shown += "; 2 shards: %s" % tenc2
+        w("| %s %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            shape, tname, objects, renc, shown, num(r, "{:.1f}"), num(t1, "{:.1f}"), ratio(t1, r),
+            num(t2, "{:.1f}"), ratio(t2, r)))
+        if shape == "small" and not (math.isnan(r) or math.isnan(t1)) and t1 > r:
+            over.append("%s %s" % (tname, ratio(t1, r)))
+w("")
+if over:
+    w("Small objects above Redis's memory per element (issue 5 asks for at most Redis's), Tessera 1 shard / Redis: %s."
+      % ", ".join(over))
+else:
+    w("Small objects: Tessera 1 shard uses at most Redis's memory per element for every type measured.")
 w("")
 
 w("## Problems seen during the run")

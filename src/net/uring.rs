@@ -30,6 +30,8 @@ const OP_EVENTFD: u64 = 4;
 const OP_TIMER: u64 = 5;
 const OP_BLOCK_TIMER: u64 = 6;
 
+mod bus_io;
+
 fn ud(op: u64, index: u32, gen: u32) -> u64 {
     (op << 56) | (((gen & 0x00ff_ffff) as u64) << 32) | index as u64
 }
@@ -60,6 +62,8 @@ pub struct Loop {
     /// armed timers (kept alive until their completion).
     block_timer_ms: Option<u64>,
     block_specs: slab::Slab<Box<types::Timespec>>,
+    /// The cluster bus's sockets (shard 0 in cluster mode only).
+    bus: bus_io::BusIo,
 }
 
 impl Loop {
@@ -91,6 +95,7 @@ impl Loop {
             tick: 0,
             block_timer_ms: None,
             block_specs: slab::Slab::new(),
+            bus: bus_io::BusIo::default(),
         })
     }
 
@@ -132,6 +137,7 @@ impl Loop {
         }
         self.arm_eventfd();
         self.arm_timer();
+        self.arm_bus();
         let mut cqes: Vec<(u64, i32, u32)> = Vec::with_capacity(1024);
         loop {
             if self.st.node.shutdown.load(Ordering::Relaxed) {
@@ -166,6 +172,9 @@ impl Loop {
                 }
             }
             self.blocked_timeouts();
+            if self.st.cluster_state.is_some() {
+                self.bus_tick();
+            }
             crate::shard::notify::publish_pending(&mut self.st);
             self.deliver_pubsub();
             self.handle_kills();
@@ -213,7 +222,10 @@ impl Loop {
                 }
                 false
             }
-            _ => false,
+            op => {
+                self.on_bus_cqe(op, index, gen, res, flags);
+                false
+            }
         }
     }
 

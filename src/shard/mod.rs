@@ -86,7 +86,10 @@ pub struct ShardState {
     /// Clients waiting on this shard's keys (BLPOP...), by key in blocking order.
     pub blocking: blocking::Blocking,
     /// The node's authoritative cluster state: only on shard 0, only in cluster mode.
-    pub cluster_state: Option<Box<crate::cluster::state::ClusterState>>,
+    pub cluster_state: Option<Box<crate::cluster::bus::Bus>>,
+    /// Cluster bus actions produced outside the network loop's own bus calls (PUBLISH relay),
+    /// carried out by the loop after the current iteration. Shard 0 only.
+    pub bus_actions: Vec<crate::cluster::bus::Action>,
 }
 
 impl ShardState {

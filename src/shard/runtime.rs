@@ -98,10 +98,23 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
     }
 
     let cluster_state = if cfg.cluster_enabled {
-        Some(Box::new(crate::cluster::state::ClusterState::load_or_create(&cfg)?))
+        let state = crate::cluster::state::ClusterState::load_or_create(&cfg)?;
+        Some(Box::new(crate::cluster::bus::Bus::new(state, rand::random())))
     } else {
         None
     };
+    // The cluster bus listens on shard 0 only; failing to bind it is a startup error.
+    let mut bus_listeners = Vec::new();
+    if cfg.cluster_enabled {
+        let bus_port = cfg.cluster_bus_port().ok_or("The cluster bus port (port + 10000) is out of range")?;
+        for (addr, optional) in crate::net::listen::parse_bind(&cfg.bind, bus_port)? {
+            match crate::net::listen::bind_reuseport(addr, cfg.tcp_backlog as i32) {
+                Ok(fd) => bus_listeners.push(fd),
+                Err(e) if optional => log::verbose(&format!("Skipping optional cluster bus address {addr}: {e}")),
+                Err(e) => return Err(format!("Could not create the cluster bus listening socket {addr}: {e}")),
+            }
+        }
+    }
     let view = Arc::new(cluster_state.as_ref().map(|s| s.view()).unwrap_or_else(ClusterView::standalone));
 
     let node = Arc::new(NodeInfo {
@@ -147,6 +160,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
         let view = view.clone();
         let cpu = cpus[id % cpus.len()];
         let cstate = if id == 0 { cluster_state.take() } else { None };
+        let bus_ls = if id == 0 { std::mem::take(&mut bus_listeners) } else { Vec::new() };
         let dump = dump.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Option<LoadStats>, String>>();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
@@ -186,10 +200,12 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     kill_requests: Vec::new(),
                     blocking: Default::default(),
                     cluster_state: cstate,
+                    bus_actions: Vec::new(),
                     cfg,
                 };
                 match Loop::new(st, port, ls) {
-                    Ok(l) => {
+                    Ok(mut l) => {
+                        l.set_bus_listeners(bus_ls);
                         let _ = ready_tx.send(Ok(loaded));
                         if go_rx.recv().is_ok() {
                             l.run();

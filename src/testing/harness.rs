@@ -38,6 +38,11 @@ impl Harness {
 
     /// Runs one data command (resolved and arity-checked by the table) and returns the reply.
     pub fn run_bytes(&mut self, args: &[&[u8]]) -> String {
+        String::from_utf8_lossy(&self.run_raw(args)).into_owned()
+    }
+
+    /// `run_bytes` returning the reply's exact bytes.
+    pub fn run_raw(&mut self, args: &[&[u8]]) -> Vec<u8> {
         let mut buf = Vec::new();
         let mut out = Out::new(&mut buf, self.resp3);
         match table::resolve(args) {
@@ -56,7 +61,7 @@ impl Harness {
                 _ => panic!("the harness runs data commands only: {}", spec.name),
             },
         }
-        String::from_utf8_lossy(&buf).into_owned()
+        buf
     }
 
     /// Runs a command given as space-separated words.

@@ -250,6 +250,26 @@ impl Server {
         Err(last_err)
     }
 
+    /// Starts a server on a given port in a directory the caller owns: a cluster node
+    /// restarting where its peers expect it.
+    pub fn start_at(spec: &Spec, dir: &Path, port: u16) -> Result<Server, String> {
+        let (mut child, log_path) = spawn(spec, port, dir)?;
+        match wait_ready(&mut child, port, &log_path) {
+            Ok(()) => Ok(Server {
+                port,
+                kind: spec.kind,
+                child: Some(child),
+                log_path,
+                dir: None,
+                dir_path: dir.to_path_buf(),
+            }),
+            Err(e) => {
+                stop_child(&mut child, STOP_TIMEOUT);
+                Err(e)
+            }
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }

@@ -61,6 +61,7 @@ impl Fixture {
             kill_requests: Vec::new(),
             blocking: Default::default(),
             cluster_state: None,
+            bus_actions: Vec::new(),
             cfg,
         };
         let conn = ConnRef { index: 0, gen: 0 };
