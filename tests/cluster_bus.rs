@@ -86,15 +86,15 @@ fn three_nodes_form_a_cluster_and_detect_failure() {
     let client = redis::cluster::ClusterClient::new(addrs.iter().map(|a| format!("redis://{a}/")).collect::<Vec<_>>())
         .expect("cluster client");
     let mut con = client.get_connection().expect("cluster connection");
-    for i in 0..5_000 {
+    for i in 0..50_000 {
         let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(i).query(&mut con).expect("set");
     }
-    for i in (0..5_000).step_by(7) {
+    for i in (0..50_000).step_by(7) {
         let v: i64 = redis::cmd("GET").arg(format!("key:{i}")).query(&mut con).expect("get");
         assert_eq!(v, i);
     }
     let total: i64 = ports.iter().map(|&p| redis_cli(p, &["DBSIZE"]).trim().parse::<i64>().unwrap_or(0)).sum();
-    assert_eq!(total, 5_000);
+    assert_eq!(total, 50_000);
     assert!(ports.iter().all(|&p| redis_cli(p, &["DBSIZE"]).trim() != "0"), "keys on every node");
 
     // PUBLISH on one node reaches a subscriber on another.
@@ -124,8 +124,8 @@ fn three_nodes_form_a_cluster_and_detect_failure() {
     });
     assert_eq!(topology(ports[0]), before);
     assert_eq!(topology(dead_port), before);
-    let v: i64 = redis::cmd("GET").arg("key:4999").query(&mut con).unwrap_or(-1);
-    assert!(v == 4999 || v == -1, "value after restart: {v}");
+    let v: i64 = redis::cmd("GET").arg("key:49999").query(&mut con).unwrap_or(-1);
+    assert!(v == 49999 || v == -1, "value after restart: {v}");
 }
 
 /// Redis and Tessera nodes in one cluster: `redis-cli --cluster create` over three of each,
