@@ -194,7 +194,10 @@ fn attempt(st: &mut ShardState, spec: &'static CommandSpec, db: usize, args: &[V
     let argv: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_slice()).collect();
     let mut buf = Vec::new();
     if let crate::command::spec::Exec::Data(f) = spec.exec {
-        super::exec::run_tracked_may_block(st, spec, f, db, &argv, &mut Out::new(&mut buf, resp3));
+        super::exec::run_tracked(st, spec, f, db, &argv, &mut Out::new(&mut buf, resp3));
+    }
+    if super::exec::is_would_block_reply(spec, resp3, &buf) {
+        buf.clear();
     }
     buf
 }
@@ -472,7 +475,7 @@ async fn wait_multi(
     }
     loop {
         // Try first (this also reports argument errors); wait only when it found nothing.
-        let reply = super::coord::run_multi_shard_attempt(
+        let reply = super::coord::run_multi_shard(
             h.clone(),
             req.spec,
             req.args.clone(),
@@ -484,7 +487,7 @@ async fn wait_multi(
             nshards,
         )
         .await;
-        if !reply.is_empty() {
+        if !super::exec::is_would_block_reply(req.spec, req.resp3, &reply) {
             return reply;
         }
         if deadline_ms != 0 && super::unix_ms() >= deadline_ms {

@@ -52,30 +52,16 @@ pub async fn run_multi_shard(
     databases: usize,
     nshards: usize,
 ) -> Vec<u8> {
-    let mut reply = run_multi_shard_attempt(h, spec, args, db, resp3, shards, cfg, databases, nshards).await;
-    if reply.is_empty() && spec.has(crate::command::spec::flag::BLOCKING) {
-        super::exec::write_would_block_reply(spec, &mut Out::new(&mut reply, resp3));
-    }
-    reply
-}
-
-/// `run_multi_shard` that leaves a blocking command's reply empty when it found nothing (the
-/// blocking layer then waits again).
-#[allow(clippy::too_many_arguments)]
-pub async fn run_multi_shard_attempt(
-    h: std::rc::Rc<super::handle::Handle>,
-    spec: &'static CommandSpec,
-    args: Owned,
-    db: usize,
-    resp3: bool,
-    shards: SmallVec<[usize; 4]>,
-    cfg: Option<crate::config::Config>,
-    databases: usize,
-    nshards: usize,
-) -> Vec<u8> {
     match (spec.split, cfg) {
         (Split::SumInts | Split::Mget, _) => split(h, spec.split, args, db, resp3, shards, nshards).await,
-        (_, cfg) => atomic(h, spec, args, db, resp3, shards, cfg.unwrap_or_default(), databases, nshards).await,
+        (_, cfg) => {
+            let mut reply = atomic(h, spec, args, db, resp3, shards, cfg.unwrap_or_default(), databases, nshards).await;
+            // A blocking command that found nothing answers as a client that may not block.
+            if reply.is_empty() && spec.has(crate::command::spec::flag::BLOCKING) {
+                super::exec::write_would_block_reply(spec, &mut Out::new(&mut reply, resp3));
+            }
+            reply
+        }
     }
 }
 

@@ -256,10 +256,27 @@ fn blocks(spec: &CommandSpec, args: &[&[u8]]) -> bool {
     }
 }
 
+/// The reply of a blocking command that may not wait and found nothing.
+pub fn write_would_block_reply(spec: &CommandSpec, out: &mut Out) {
+    match spec.name {
+        "xread" | "xreadgroup" => out.null_array(),
+        name => crate::command::family::blocking::write_timeout_reply(name, out),
+    }
+}
+
+/// Whether `reply` is the would-block reply: a served blocking command never answers a null
+/// (pops and moves answer elements, reads answer entries), so this means "nothing yet".
+pub fn is_would_block_reply(spec: &CommandSpec, resp3: bool, reply: &[u8]) -> bool {
+    let mut nothing = Vec::new();
+    write_would_block_reply(spec, &mut Out::new(&mut nothing, resp3));
+    reply == nothing.as_slice()
+}
+
 /// Runs a data command on this shard's store and, when it changed something, marks the
 /// watchers of its keys (Redis's `signalModifiedKey`) and the blocked clients waiting on them
-/// (`signalKeyAsReady`). A blocking command that finds nothing gets its timeout reply here:
-/// only the blocking layer lets it wait (`run_tracked_may_block`).
+/// (`signalKeyAsReady`). A blocking command that finds nothing gets its timeout reply here,
+/// as for any client that may not block; the blocking layer recognises that reply
+/// (`is_would_block_reply`) and parks the client instead.
 pub fn run_tracked(
     st: &mut ShardState,
     spec: &CommandSpec,
@@ -269,31 +286,11 @@ pub fn run_tracked(
     out: &mut Out,
 ) {
     let start = out.buf.len();
-    run_tracked_may_block(st, spec, f, db, args, out);
+    let before = st.store.dirty;
+    f(&mut st.data_ctx(db), args, out);
     if out.buf.len() == start && spec.has(flag::BLOCKING) {
         write_would_block_reply(spec, out);
     }
-}
-
-/// The reply of a blocking command that may not wait and found nothing.
-pub fn write_would_block_reply(spec: &CommandSpec, out: &mut Out) {
-    match spec.name {
-        "xread" | "xreadgroup" => out.null_array(),
-        name => crate::command::family::blocking::write_timeout_reply(name, out),
-    }
-}
-
-/// `run_tracked` that lets a blocking command write nothing when it would wait.
-pub fn run_tracked_may_block(
-    st: &mut ShardState,
-    spec: &CommandSpec,
-    f: crate::command::spec::DataFn,
-    db: usize,
-    args: &[&[u8]],
-    out: &mut Out,
-) {
-    let before = st.store.dirty;
-    f(&mut st.data_ctx(db), args, out);
     if st.store.dirty != before && (!st.watches.is_empty() || !st.blocking.is_empty()) {
         let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
         spec.key_indexes_of(args, &mut idx);
