@@ -1,4 +1,5 @@
-//! Tessera nodes forming a Redis Cluster over the cluster bus, driven by the tools users have:
+//! Tessera nodes (three, six, and mixed with redis-server nodes) forming a Redis Cluster over
+//! the cluster bus, driven by the tools users have:
 //! `redis-cli --cluster create` and `--cluster check`, every node's CLUSTER NODES agreeing, the
 //! `redis` crate's cluster client writing and reading across nodes, PUBLISH crossing nodes, and
 //! a node killed with SIGKILL seen as PFAIL then FAIL by the others (`cluster_state:fail`), then
@@ -182,4 +183,36 @@ fn redis_and_tessera_nodes_share_a_cluster() {
         let got = redis_cli(ports[0], &["-c", "GET", &format!("m:{i}")]);
         assert_eq!(got.trim(), i.to_string());
     }
+}
+
+/// Six Tessera masters: created, checked clean, agreeing everywhere, serving a cluster client.
+#[test]
+fn six_tessera_nodes_agree() {
+    let dirs: Vec<TempDir> = (0..6).map(|_| TempDir::new("cluster-six")).collect();
+    let nodes: Vec<Server> =
+        dirs.iter().map(|d| Server::start_in(&spec(), d.path()).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let mut create = std::process::Command::new(redis_tool("redis-cli"));
+    create.arg("--cluster").arg("create").args(&addrs).args(["--cluster-replicas", "0", "--cluster-yes"]);
+    let (status, out, err) = run_tool(&mut create, Duration::from_secs(120));
+    assert!(status.is_some_and(|s| s.success()), "create failed: {out}\n{err}");
+    wait_until("all six nodes to agree and be ok", Duration::from_secs(40), || {
+        let t0 = topology(ports[0]);
+        t0.len() == 6 && ports.iter().all(|&p| topology(p) == t0 && state_of(p) == "ok")
+    });
+    let mut check = std::process::Command::new(redis_tool("redis-cli"));
+    check.args(["--cluster", "check", &addrs[5]]);
+    let (status, out, err) = run_tool(&mut check, Duration::from_secs(60));
+    assert!(status.is_some_and(|s| s.success()), "check failed: {out}\n{err}");
+    assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
+    let client = redis::cluster::ClusterClient::new(addrs.iter().map(|a| format!("redis://{a}/")).collect::<Vec<_>>())
+        .expect("cluster client");
+    let mut con = client.get_connection().expect("cluster connection");
+    for i in 0..6_000 {
+        let _: () = redis::cmd("SET").arg(format!("six:{i}")).arg(i).query(&mut con).expect("set");
+    }
+    let per_node: Vec<i64> = ports.iter().map(|&p| redis_cli(p, &["DBSIZE"]).trim().parse().unwrap_or(0)).collect();
+    assert_eq!(per_node.iter().sum::<i64>(), 6_000);
+    assert!(per_node.iter().all(|&n| n > 0), "{per_node:?}");
 }

@@ -102,7 +102,7 @@ fn cluster_forms_and_agrees() {
 #[test]
 fn random_faults_then_heal_converge() {
     let started = std::time::Instant::now();
-    for seed in seeds(100) {
+    for seed in seeds(200) {
         let mut rng = SmallRng::seed_from_u64(seed ^ 0x5eed);
         let n = 4 + (seed % 3) as usize;
         let masters = 3 + rng.gen_range(0..=n - 3);
@@ -147,7 +147,7 @@ fn random_faults_then_heal_converge() {
         sim.net = no_drops();
         assert_settles(&mut sim, 30_000, "after healing");
     }
-    println!("random faults: {} seeds in {:?}", seeds(100).len(), started.elapsed());
+    println!("random faults: {} seeds in {:?}", seeds(200).len(), started.elapsed());
 }
 
 /// A master cut off from the others is PFAIL then FAIL on every other node: FAIL within
