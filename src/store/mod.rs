@@ -4,6 +4,7 @@
 pub mod bytes;
 pub mod events;
 pub mod keyspace;
+pub mod listpack;
 pub mod memory;
 pub mod types;
 pub mod value;

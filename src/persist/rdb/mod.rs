@@ -1,5 +1,5 @@
 //! The RDB format as Redis 7.0 writes it (version 10) and every older version Redis 7.0 still
-//! loads: primitives (`lzf`, `crc64`, `listpack`, `ziplist`, `intset`), value encoding
+//! loads: primitives (`lzf`, `crc64`, `ziplist`, `intset`; listpacks are `store::listpack`), value encoding
 //! (`write`, `stream`), value decoding with Redis's encoding choices on load (`read`), whole files
 //! (`file`) and DUMP payloads (`dump`).
 //!
@@ -10,7 +10,6 @@ pub mod crc64;
 pub mod dump;
 pub mod file;
 pub mod intset;
-pub mod listpack;
 pub mod lzf;
 pub mod read;
 pub mod stream;

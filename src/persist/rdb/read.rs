@@ -9,8 +9,9 @@
 
 use std::borrow::Cow;
 
-use super::{kind, listpack, ziplist, RdbError, QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
+use super::{kind, ziplist, RdbError, QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
 use crate::store::bytes::CompactBytes;
+use crate::store::listpack::{self, LpValue};
 use crate::store::types::hash::{FieldTable, HashLimits, HashValue};
 use crate::store::types::list::ListValue;
 use crate::store::types::set::{IntSet, MemberTable, SetValue};
@@ -400,10 +401,10 @@ fn push_element(l: &mut ListValue, e: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn push_item(l: &mut ListValue, it: listpack::Item<'_>) -> Result<(), String> {
+fn push_item(l: &mut ListValue, it: LpValue<'_>) -> Result<(), String> {
     match it {
-        listpack::Item::Str(s) => push_element(l, s),
-        listpack::Item::Int(n) => push_element(l, n.to_string().as_bytes()),
+        LpValue::Str(s) => push_element(l, s),
+        LpValue::Int(n) => push_element(l, n.to_string().as_bytes()),
     }
 }
 
@@ -413,7 +414,7 @@ type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 fn pairs(blob: &[u8], ziplist_format: bool) -> Result<Pairs, String> {
     let mut flat: Vec<Vec<u8>> = Vec::new();
-    let collect = |it: listpack::Item<'_>| {
+    let collect = |it: LpValue<'_>| {
         flat.push(it.to_vec());
         Ok(())
     };

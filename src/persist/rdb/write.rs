@@ -7,8 +7,9 @@
 //!
 //! Writes into a `Vec<u8>`; never fails.
 
-use super::{kind, listpack, lzf, opcode, QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
+use super::{kind, lzf, opcode, QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
 use crate::store::keyspace::{Entry, NO_EXPIRE};
+use crate::store::listpack::Listpack;
 use crate::store::types::hash::HashValue;
 use crate::store::types::list::ListValue;
 use crate::store::types::set::SetValue;
@@ -149,12 +150,12 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOpts) {
         },
         Value::ZSet(z) => match &**z {
             ZSetValue::Listpack(lp) => {
-                let mut b = listpack::Builder::new();
+                let mut b = Listpack::new();
                 for (m, score) in lp.iter() {
-                    b.push(m);
-                    b.push(crate::resp::write::fmt_score(score).as_bytes());
+                    b.append_str(m);
+                    b.append_str(crate::resp::write::fmt_score(score).as_bytes());
                 }
-                put_string(out, &b.finish(), c);
+                put_string(out, &b.into_bytes(), c);
             }
             ZSetValue::Skiplist(_) => {
                 put_len(out, z.len() as u64);
@@ -167,12 +168,12 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOpts) {
         },
         Value::Hash(h) => match &**h {
             HashValue::Listpack(pairs) => {
-                let mut b = listpack::Builder::new();
+                let mut b = Listpack::new();
                 for (f, x) in pairs {
-                    b.push(f);
-                    b.push(x);
+                    b.append_str(f);
+                    b.append_str(x);
                 }
-                put_string(out, &b.finish(), c);
+                put_string(out, &b.into_bytes(), c);
             }
             HashValue::Table(t) => {
                 put_len(out, t.len() as u64);
@@ -211,23 +212,23 @@ fn put_list(out: &mut Vec<u8>, l: &ListValue, opts: &WriteOpts) {
         Plain(Vec<u8>),
     }
     let mut nodes: Vec<Node> = Vec::new();
-    let mut cur = listpack::Builder::new();
+    let mut cur = Listpack::new();
     for e in l.iter() {
         if e.len() >= PLAIN_ELEMENT_BYTES {
             if !cur.is_empty() {
-                nodes.push(Node::Packed(std::mem::take(&mut cur).finish()));
+                nodes.push(Node::Packed(std::mem::take(&mut cur).into_bytes()));
             }
             nodes.push(Node::Plain(e.to_vec()));
             continue;
         }
         let grown = cur.bytes() + e.len() + NODE_ESTIMATE_OVERHEAD_BYTES;
         if !cur.is_empty() && node_exceeds(opts.list_fill, grown, cur.len() + 1) {
-            nodes.push(Node::Packed(std::mem::take(&mut cur).finish()));
+            nodes.push(Node::Packed(std::mem::take(&mut cur).into_bytes()));
         }
-        cur.push(e);
+        cur.append_str(e);
     }
     if !cur.is_empty() {
-        nodes.push(Node::Packed(cur.finish()));
+        nodes.push(Node::Packed(cur.into_bytes()));
     }
     put_len(out, nodes.len() as u64);
     for n in &nodes {

@@ -10,7 +10,7 @@
 //!
 //! Everything is validated; nothing here panics on bad input.
 
-use super::listpack::Item;
+use crate::store::listpack::LpValue;
 
 const HEADER_BYTES: usize = 10;
 const END: u8 = 0xFF;
@@ -20,7 +20,7 @@ fn read_le(b: &[u8]) -> u64 {
 }
 
 /// Decodes and validates a whole ziplist, calling `f` on every element in order.
-pub fn for_each<'a>(zl: &'a [u8], mut f: impl FnMut(Item<'a>) -> Result<(), String>) -> Result<usize, String> {
+pub fn for_each<'a>(zl: &'a [u8], mut f: impl FnMut(LpValue<'a>) -> Result<(), String>) -> Result<usize, String> {
     let bad = |what: &str| Err(format!("corrupt ziplist: {what}"));
     let Some(header) = zl.get(..HEADER_BYTES) else { return bad("shorter than its header") };
     if read_le(&header[..4]) as usize != zl.len() {
@@ -55,13 +55,13 @@ pub fn for_each<'a>(zl: &'a [u8], mut f: impl FnMut(Item<'a>) -> Result<(), Stri
             0 => {
                 let n = (enc & 0x3f) as usize;
                 let Some(s) = take(p + 1, n) else { return bad("string past the end") };
-                (Item::Str(s), p + 1 + n)
+                (LpValue::Str(s), p + 1 + n)
             }
             1 => {
                 let Some(&lo) = zl.get(p + 1) else { return bad("length past the end") };
                 let n = (((enc & 0x3f) as usize) << 8) | lo as usize;
                 let Some(s) = take(p + 2, n) else { return bad("string past the end") };
-                (Item::Str(s), p + 2 + n)
+                (LpValue::Str(s), p + 2 + n)
             }
             2 => {
                 if enc != 0x80 {
@@ -70,7 +70,7 @@ pub fn for_each<'a>(zl: &'a [u8], mut f: impl FnMut(Item<'a>) -> Result<(), Stri
                 let Some(l) = take(p + 1, 4) else { return bad("length past the end") };
                 let n = u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize;
                 let Some(s) = take(p + 5, n) else { return bad("string past the end") };
-                (Item::Str(s), p + 5 + n)
+                (LpValue::Str(s), p + 5 + n)
             }
             _ => {
                 let width = match enc {
@@ -89,7 +89,7 @@ pub fn for_each<'a>(zl: &'a [u8], mut f: impl FnMut(Item<'a>) -> Result<(), Stri
                     let shift = 64 - 8 * width as u32;
                     ((read_le(d) << shift) as i64) >> shift
                 };
-                (Item::Int(v), p + 1 + width)
+                (LpValue::Int(v), p + 1 + width)
             }
         };
         f(item)?;
@@ -125,7 +125,7 @@ pub fn build(items: &[&[u8]]) -> Vec<u8> {
             body.push(0xFE);
             body.extend_from_slice(&(prev as u32).to_le_bytes());
         }
-        match super::listpack::as_int(s) {
+        match crate::store::listpack::as_int(s) {
             Some(v @ 0..=12) => body.push(0xF1 + v as u8),
             Some(v) if i8::try_from(v).is_ok() => {
                 body.push(0xFE);

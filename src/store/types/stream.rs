@@ -19,7 +19,6 @@
 
 mod deliver;
 mod group;
-mod listpack;
 mod node;
 mod rax;
 #[cfg(test)]
@@ -27,8 +26,8 @@ mod tests;
 
 use std::collections::BTreeMap;
 
+pub use crate::store::listpack::{Listpack, LpValue};
 pub use group::{Consumer, ConsumerGroup, CountUpdate, PendingEntry, INVALID_ENTRIES_READ};
-pub use listpack::{Listpack, LpValue};
 pub use node::FieldIter;
 
 use node::{Node, RawEntry};

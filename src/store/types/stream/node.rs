@@ -16,8 +16,8 @@
 //! business. It must never panic on a node loaded from outside: every read is bounds-checked
 //! by the listpack, and `Node::from_listpack` checks the layout before adoption.
 
-use super::listpack::{Listpack, LpValue};
 use super::StreamId;
+use crate::store::listpack::{Listpack, LpValue};
 
 pub const FLAG_DELETED: i64 = 1;
 pub const FLAG_SAMEFIELDS: i64 = 2;
