@@ -12,32 +12,22 @@
 
 mod common;
 
-use common::resp::{escape, show_cmd};
-use common::{RawConn, Server};
+use common::diff::{self, Draw, Pass};
+use common::resp::show_cmd;
+use common::Server;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::collections::VecDeque;
 use std::time::Duration;
 
 const FIXED_SEEDS: &[u64] = &[21, 22];
 const DEFAULT_STEPS: usize = 2000;
+const STEPS_VAR: &str = "TESSERA_DIFF_STEPS";
 
 /// String keys: some spread over both shards, some sharing a hash tag.
 const KEYS: &[&str] = &["b1", "b2", "b3", "{t}1", "{t}2", "{t}3", "big"];
 /// A list, for WRONGTYPE, and a key that is never written.
 const LIST_KEY: &str = "lst";
 const NO_KEY: &str = "nokey";
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not a number"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
-
-fn steps() -> usize {
-    std::env::var("TESSERA_DIFF_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Check {
@@ -62,18 +52,11 @@ struct Gen {
 }
 
 impl Gen {
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.rng.gen_range(0..v.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.rng.gen_bool(p)
-    }
-
     fn key(&mut self) -> String {
         match self.rng.gen_range(0..30) {
             0 => LIST_KEY.into(),
             1 => NO_KEY.into(),
-            _ => self.pick(KEYS).into(),
+            _ => self.rng.pick(KEYS).into(),
         }
     }
 
@@ -81,7 +64,7 @@ impl Gen {
     /// largest valid offset only where it is read (a write there makes a 512 MB string).
     fn offset(&mut self, read: bool) -> String {
         match self.rng.gen_range(0..40) {
-            0 => self.pick(&["-1", "a", "4294967296", "#1", "1.5", "", "+3", "07"]).into(),
+            0 => self.rng.pick(&["-1", "a", "4294967296", "#1", "1.5", "", "+3", "07"]).into(),
             1 if read => "4294967295".into(),
             2..=4 => format!("{}", self.rng.gen_range(200..40_000)),
             _ => format!("{}", self.rng.gen_range(0..200)),
@@ -91,15 +74,15 @@ impl Gen {
     /// A range end for BITCOUNT/BITPOS.
     fn index(&mut self) -> String {
         match self.rng.gen_range(0..30) {
-            0 => self.pick(&["x", "9223372036854775807", "-9223372036854775808", "1e3"]).into(),
+            0 => self.rng.pick(&["x", "9223372036854775807", "-9223372036854775808", "1e3"]).into(),
             1..=8 => format!("{}", self.rng.gen_range(-60..0)),
             _ => format!("{}", self.rng.gen_range(0..60)),
         }
     }
 
     fn unit(&mut self, v: &mut Vec<String>) {
-        if self.chance(0.6) {
-            v.push(self.pick(&["BIT", "BYTE", "bit", "byte", "BITS"]).into());
+        if self.rng.chance(0.6) {
+            v.push(self.rng.pick(&["BIT", "BYTE", "bit", "byte", "BITS"]).into());
         }
     }
 
@@ -107,7 +90,11 @@ impl Gen {
         match self.rng.gen_range(0..1000) {
             0..=199 => {
                 let (k, o) = (self.key(), self.offset(false));
-                let bit = if self.chance(0.05) { self.pick(&["2", "-1", "x", ""]) } else { self.pick(&["0", "1"]) };
+                let bit = if self.rng.chance(0.05) {
+                    self.rng.pick(&["2", "-1", "x", ""])
+                } else {
+                    self.rng.pick(&["0", "1"])
+                };
                 step(vec!["SETBIT".into(), k, o, bit.into()])
             }
             200..=299 => {
@@ -123,7 +110,7 @@ impl Gen {
                         v.push(self.index());
                         v.push(self.index());
                         self.unit(&mut v);
-                        if self.chance(0.03) {
+                        if self.rng.chance(0.03) {
                             v.push("x".into());
                         }
                     }
@@ -131,7 +118,8 @@ impl Gen {
                 step(v)
             }
             400..=519 => {
-                let bit = if self.chance(0.05) { self.pick(&["2", "x", "-1"]) } else { self.pick(&["0", "1"]) };
+                let bit =
+                    if self.rng.chance(0.05) { self.rng.pick(&["2", "x", "-1"]) } else { self.rng.pick(&["0", "1"]) };
                 let mut v = vec!["BITPOS".to_string(), self.key(), bit.into()];
                 match self.rng.gen_range(0..6) {
                     0 => {}
@@ -140,7 +128,7 @@ impl Gen {
                         v.push(self.index());
                         v.push(self.index());
                         self.unit(&mut v);
-                        if self.chance(0.03) {
+                        if self.rng.chance(0.03) {
                             v.push("1".into());
                         }
                     }
@@ -169,10 +157,13 @@ impl Gen {
     }
 
     fn bitop(&mut self) -> Step {
-        let op =
-            if self.chance(0.04) { self.pick(&["nand", "", "andx"]) } else { self.pick(&["AND", "or", "XOR", "not"]) };
-        let mut v = vec!["BITOP".to_string(), op.into(), self.pick(KEYS).into()];
-        let n = if op.eq_ignore_ascii_case("not") && self.chance(0.9) { 1 } else { self.rng.gen_range(1..4) };
+        let op = if self.rng.chance(0.04) {
+            self.rng.pick(&["nand", "", "andx"])
+        } else {
+            self.rng.pick(&["AND", "or", "XOR", "not"])
+        };
+        let mut v = vec!["BITOP".to_string(), op.into(), self.rng.pick(KEYS).into()];
+        let n = if op.eq_ignore_ascii_case("not") && self.rng.chance(0.9) { 1 } else { self.rng.gen_range(1..4) };
         for _ in 0..n {
             v.push(self.key());
         }
@@ -181,15 +172,15 @@ impl Gen {
 
     fn field_type(&mut self) -> String {
         match self.rng.gen_range(0..40) {
-            0 => self.pick(&["i65", "u64", "I8", "i0", "u", "x8", "i08", "i-1"]).into(),
-            1..=4 => self.pick(&["i64", "u63", "i63", "u1", "i1"]).into(),
-            _ => format!("{}{}", if self.chance(0.5) { 'i' } else { 'u' }, self.rng.gen_range(1..33)),
+            0 => self.rng.pick(&["i65", "u64", "I8", "i0", "u", "x8", "i08", "i-1"]).into(),
+            1..=4 => self.rng.pick(&["i64", "u63", "i63", "u1", "i1"]).into(),
+            _ => format!("{}{}", if self.rng.chance(0.5) { 'i' } else { 'u' }, self.rng.gen_range(1..33)),
         }
     }
 
     fn field_offset(&mut self) -> String {
         match self.rng.gen_range(0..20) {
-            0 => self.pick(&["-1", "#-1", "#", "x", "#9223372036854775807"]).into(),
+            0 => self.rng.pick(&["-1", "#-1", "#", "x", "#9223372036854775807"]).into(),
             1..=5 => format!("#{}", self.rng.gen_range(0..10)),
             _ => format!("{}", self.rng.gen_range(0..120)),
         }
@@ -197,7 +188,7 @@ impl Gen {
 
     fn field_value(&mut self) -> String {
         match self.rng.gen_range(0..20) {
-            0 => self.pick(&["9223372036854775807", "-9223372036854775808", "x", "1.5"]).into(),
+            0 => self.rng.pick(&["9223372036854775807", "-9223372036854775808", "x", "1.5"]).into(),
             1..=3 => format!("{}", self.rng.gen::<i64>()),
             4..=8 => format!("{}", self.rng.gen_range(-300..300)),
             _ => format!("{}", self.rng.gen_range(-5..5)),
@@ -207,24 +198,24 @@ impl Gen {
     fn bitfield(&mut self, read_only: bool) -> Step {
         let mut v = vec![if read_only { "BITFIELD_RO" } else { "BITFIELD" }.to_string(), self.key()];
         for _ in 0..self.rng.gen_range(0..5) {
-            let write = !read_only || self.chance(0.05);
+            let write = !read_only || self.rng.chance(0.05);
             match self.rng.gen_range(0..10) {
                 0..=3 => {
-                    v.push(self.pick(&["GET", "get"]).into());
+                    v.push(self.rng.pick(&["GET", "get"]).into());
                     v.push(self.field_type());
                     v.push(self.field_offset());
                 }
                 4..=6 if write => {
-                    v.push(self.pick(&["SET", "INCRBY", "incrby"]).into());
+                    v.push(self.rng.pick(&["SET", "INCRBY", "incrby"]).into());
                     v.push(self.field_type());
                     v.push(self.field_offset());
                     v.push(self.field_value());
                 }
                 7..=8 => {
                     v.push("OVERFLOW".into());
-                    v.push(if self.chance(0.05) { "BAD" } else { self.pick(&["WRAP", "sat", "FAIL"]) }.into());
+                    v.push(if self.rng.chance(0.05) { "BAD" } else { self.rng.pick(&["WRAP", "sat", "FAIL"]) }.into());
                 }
-                9 if self.chance(0.2) => v.push(self.pick(&["GET", "set", "FOO", "overflow"]).into()),
+                9 if self.rng.chance(0.2) => v.push(self.rng.pick(&["GET", "set", "FOO", "overflow"]).into()),
                 _ => {}
             }
         }
@@ -232,16 +223,16 @@ impl Gen {
     }
 
     fn set_value(&mut self) -> Step {
-        let k = self.pick(KEYS).to_string();
+        let k = self.rng.pick(KEYS).to_string();
         let value = match self.rng.gen_range(0..8) {
             0 => format!("{}", self.rng.gen::<i64>()),
             1 => format!("{}", self.rng.gen_range(-1000..1000)),
             2 => "x".repeat(self.rng.gen_range(20..80)),
             3 => String::new(),
             4 => "\u{ff}\u{0}\u{7f}".into(),
-            _ => self.pick(&["foobar", "a", "12", "ab\u{1}c", "0"]).into(),
+            _ => self.rng.pick(&["foobar", "a", "12", "ab\u{1}c", "0"]).into(),
         };
-        if k == "big" && self.chance(0.5) {
+        if k == "big" && self.rng.chance(0.5) {
             // Grow a few KB so BITCOUNT/BITPOS/BITOP see long strings.
             return step(vec!["SETBIT".into(), k, format!("{}", self.rng.gen_range(8_000..80_000)), "1".into()]);
         }
@@ -277,29 +268,16 @@ impl Gen {
     }
 }
 
-fn call(conn: &mut RawConn, args: &[Vec<u8>]) -> Result<(Vec<u8>, common::Reply), String> {
-    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    conn.call(&refs)
-}
-
 fn pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<usize, String> {
-    let label = format!("seed={seed} {}", if resp3 { "RESP3" } else { "RESP2" });
-    let mut a = redis.raw();
-    let mut b = tessera.raw();
-    for conn in [&mut a, &mut b] {
-        call(conn, &[b"FLUSHALL".to_vec()]).map_err(|e| format!("{label}: FLUSHALL: {e}"))?;
-        if resp3 {
-            call(conn, &[b"HELLO".to_vec(), b"3".to_vec()]).map_err(|e| format!("{label}: HELLO 3: {e}"))?;
-        }
-    }
+    let mut pass = Pass::new(seed, resp3, 10);
+    let label = &pass.label;
+    let (mut a, mut b) = diff::open(redis, tessera, resp3, label)?;
     let mut gen = Gen { rng: SmallRng::seed_from_u64(seed.wrapping_mul(2).wrapping_add(resp3 as u64)) };
-    let mut history: VecDeque<String> = VecDeque::new();
-    let n = steps();
+    let n = diff::steps(STEPS_VAR, DEFAULT_STEPS);
     let mut errors = 0;
     for i in 0..n {
         let st = gen.next();
-        let (ra, pa) = call(&mut a, &st.args).map_err(|e| format!("{label}: redis: {e}"))?;
-        let (rb, pb) = call(&mut b, &st.args).map_err(|e| format!("{label}: tessera: {e}"))?;
+        let ((ra, pa), (rb, pb)) = diff::both(&mut a, &mut b, &st.args, &format!("{label}: "))?;
         let same = match st.check {
             Check::Exact => ra == rb,
             Check::ThenPause => {
@@ -307,42 +285,19 @@ fn pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<usiz
                 ra == rb
             }
             Check::TtlSign => match (pa.int(), pb.int()) {
-                (Some(x), Some(y)) => x.signum() == y.signum() && (x > 0 || x == y),
+                (Some(x), Some(y)) => diff::same_ttl_sign(x, y),
                 _ => ra == rb,
             },
         };
         errors += usize::from(ra.first() == Some(&b'-'));
         let shown = show_cmd(&st.args);
         if !same {
-            let short = |r: &[u8]| {
-                let s = escape(r);
-                if s.len() > 2000 {
-                    format!("{}... ({} bytes)", &s[..2000], r.len())
-                } else {
-                    s
-                }
-            };
-            return Err(format!(
-                "{label} step {i}: replies differ\n  recent: {}\n  command: {shown}\n  redis:   {}\n  tessera: {}",
-                history.iter().cloned().collect::<Vec<_>>().join("\n          "),
-                short(&ra),
-                short(&rb)
-            ));
+            return Err(pass.mismatch(i, &shown, "", (diff::short(&ra), diff::short(&rb)), ""));
         }
-        history.push_back(shown);
-        if history.len() > 10 {
-            history.pop_front();
-        }
+        pass.history.push(shown);
     }
     // The final keyspaces must hold the same strings.
-    for key in KEYS {
-        let args = [b"GET".to_vec(), key.as_bytes().to_vec()];
-        let (ra, _) = call(&mut a, &args)?;
-        let (rb, _) = call(&mut b, &args)?;
-        if ra != rb {
-            return Err(format!("{label}: final content of {key} differs"));
-        }
-    }
+    diff::same_replies(&mut a, &mut b, KEYS.iter().map(|k| diff::args(&["GET", k])), &format!("{label}: final "))?;
     println!("{label}: {n} commands, {errors} error replies");
     Ok(n)
 }
@@ -351,15 +306,7 @@ fn pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<usiz
 fn bitmap_commands_match_redis() {
     let redis = Server::redis();
     let tessera = Server::tessera(2);
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            match pass(seed, resp3, &redis, &tessera) {
-                Ok(n) => total += n,
-                Err(e) => panic!("{e}\n(rerun with TESSERA_SEED={seed})"),
-            }
-        }
-    }
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| pass(seed, resp3, &redis, &tessera));
     println!("diff_bitmap: {total} commands matched");
-    assert!(total >= 3000 || std::env::var("TESSERA_DIFF_STEPS").is_ok(), "too few commands: {total}");
+    assert!(total >= 3000 || std::env::var(STEPS_VAR).is_ok(), "too few commands: {total}");
 }

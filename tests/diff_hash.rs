@@ -17,31 +17,22 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use common::diff::{self, History};
 use common::resp::{escape, show_cmd};
 use common::{RawConn, Reply, Server};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 const DEFAULT_STEPS: usize = 1000;
+const STEPS_VAR: &str = "TESSERA_DIFF_STEPS";
 const FIXED_SEEDS: &[u64] = &[1, 2];
 const KEYS: &[&str] = &["h:0", "h:1", "h:2", "h:3", "h:4", "{t}h:5", "{t}h:6"];
 const STRING_KEY: &str = "str";
 /// Commands shown before a mismatch.
 const HISTORY_LEN: usize = 40;
-
-fn steps() -> usize {
-    std::env::var("TESSERA_DIFF_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not a number"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
 
 /// How a command's replies are compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -324,8 +315,7 @@ struct Stats {
 }
 
 fn call(conn: &mut RawConn, args: &[Vec<u8>]) -> (Vec<u8>, Reply) {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_slice()).collect();
-    conn.call(&a).unwrap_or_else(|e| panic!("{}: {e}", show_cmd(args)))
+    diff::call(conn, args).unwrap_or_else(|e| panic!("{}: {e}", show_cmd(args)))
 }
 
 fn args_of(parts: &[&[u8]]) -> Vec<Vec<u8>> {
@@ -522,32 +512,25 @@ fn setup(conn: &mut RawConn) {
 }
 
 fn run_pass(redis: &Server, tessera: &Server, seed: u64, resp3: bool, steps: usize) -> usize {
-    let mut pair = Pair { redis: redis.raw(), tessera: tessera.raw(), resp3, stats: Stats::default() };
-    if resp3 {
-        for conn in [&mut pair.redis, &mut pair.tessera] {
-            let (raw, r) = conn.call(&[b"HELLO", b"3"]).unwrap_or_else(|e| panic!("HELLO 3: {e}"));
-            assert!(matches!(r, Reply::Map(_)), "HELLO 3: {:?}", escape(&raw));
-        }
-    }
+    let (redis, tessera) =
+        diff::open(redis, tessera, resp3, &diff::label(seed, resp3)).unwrap_or_else(|e| panic!("{e}"));
+    let mut pair = Pair { redis, tessera, resp3, stats: Stats::default() };
     setup(&mut pair.redis);
     setup(&mut pair.tessera);
     let mut gen = Gen { rng: SmallRng::seed_from_u64(seed ^ if resp3 { 0x5eed } else { 0 }) };
     // The last commands, printed with a mismatch to show how the state came about.
-    let mut recent: VecDeque<String> = VecDeque::new();
+    let mut recent = History::new(HISTORY_LEN);
     for i in 0..steps {
         let c = gen.next();
         if let Err(e) = pair.step(&c) {
             panic!(
                 "diff_hash mismatch: seed {seed} (TESSERA_SEED={seed}), {} pass, step {i}\nearlier commands:\n{}\ncommand: {}\n{e}",
                 if resp3 { "RESP3" } else { "RESP2" },
-                recent.iter().cloned().collect::<Vec<_>>().join("\n"),
+                recent.join("\n"),
                 show_cmd(&c.args)
             );
         }
-        if recent.len() == HISTORY_LEN {
-            recent.pop_front();
-        }
-        recent.push_back(format!("  {i}: {}", show_cmd(&c.args)));
+        recent.push(format!("  {i}: {}", show_cmd(&c.args)));
     }
     println!("diff_hash: seed {seed} resp3={resp3}: {:?}", pair.stats);
     // Final state: every key's contents and encoding agree.
@@ -571,13 +554,8 @@ fn hash_commands_match_redis() {
     let started = Instant::now();
     let redis = Server::redis();
     let tessera = Server::tessera(2);
-    let steps = steps();
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            total += run_pass(&redis, &tessera, seed, resp3, steps);
-        }
-    }
+    let steps = diff::steps(STEPS_VAR, DEFAULT_STEPS);
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| Ok(run_pass(&redis, &tessera, seed, resp3, steps)));
     println!("diff_hash: {total} commands compared in {:?}", started.elapsed());
-    assert!(total >= 3000 || std::env::var("TESSERA_DIFF_STEPS").is_ok(), "too few commands: {total}");
+    assert!(total >= 3000 || std::env::var(STEPS_VAR).is_ok(), "too few commands: {total}");
 }

@@ -19,15 +19,16 @@
 
 mod common;
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
+use common::diff::{self, call, Draw, Pass};
 use common::resp::{escape, show_cmd};
 use common::{RawConn, Server, Spec};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 const DEFAULT_STEPS: usize = 1500;
+const STEPS_VAR: &str = "TESSERA_HLL_STEPS";
 const FIXED_SEEDS: &[u64] = &[1, 2];
 
 /// HyperLogLog keys (some share a hash tag, the others spread over both shards).
@@ -64,19 +65,12 @@ struct Gen {
 }
 
 impl Gen {
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.rng.gen_range(0..v.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.rng.gen_bool(p)
-    }
-
     /// A key for any command: mostly HyperLogLogs, sometimes hand-made values, other types or
     /// nothing.
     fn key(&mut self) -> String {
         match self.rng.gen_range(0..100) {
-            0..=74 => self.pick(HLL).to_string(),
-            75..=86 => self.pick(MADE).to_string(),
+            0..=74 => self.rng.pick(HLL).to_string(),
+            75..=86 => self.rng.pick(MADE).to_string(),
             87..=89 => LIST.to_string(),
             90..=92 => PLAIN.to_string(),
             93..=94 => INT.to_string(),
@@ -86,8 +80,8 @@ impl Gen {
 
     /// A key for multi-key commands: rarely one that fails the whole command.
     fn mostly_hll_key(&mut self) -> String {
-        if self.chance(0.93) {
-            self.pick(HLL).to_string()
+        if self.rng.chance(0.93) {
+            self.rng.pick(HLL).to_string()
         } else {
             self.key()
         }
@@ -116,13 +110,13 @@ impl Gen {
                 cmd(v)
             }
             480..=579 => {
-                let dest = if self.chance(0.2) { format!("m{}", self.rng.gen_range(0..4)) } else { self.key() };
+                let dest = if self.rng.chance(0.2) { format!("m{}", self.rng.gen_range(0..4)) } else { self.key() };
                 let mut v = vec![b"PFMERGE".to_vec(), dest.into_bytes()];
                 v.extend((0..self.rng.gen_range(0..4)).map(|_| self.mostly_hll_key().into_bytes()));
                 cmd(v)
             }
             580..=729 => {
-                let k = if self.chance(0.2) { format!("m{}", self.rng.gen_range(0..4)) } else { self.key() };
+                let k = if self.rng.chance(0.2) { format!("m{}", self.rng.gen_range(0..4)) } else { self.key() };
                 words(&["GET", &k])
             }
             730..=789 => self.pfdebug(),
@@ -137,14 +131,14 @@ impl Gen {
             935..=964 => self.expiry(),
             965..=979 => self.big_batch(),
             _ => {
-                let k = self.pick(HLL).to_string();
+                let k = self.rng.pick(HLL).to_string();
                 words(&["DEL", &k])
             }
         }
     }
 
     fn pfadd(&mut self) -> Cmd {
-        let k = if self.chance(0.85) { self.pick(HLL).to_string() } else { self.key() };
+        let k = if self.rng.chance(0.85) { self.rng.pick(HLL).to_string() } else { self.key() };
         let mut v = vec![b"PFADD".to_vec(), k.into_bytes()];
         for _ in 0..self.rng.gen_range(0..10) {
             v.push(self.element());
@@ -154,7 +148,7 @@ impl Gen {
 
     /// Many elements at once, so sparse values outgrow their limit and turn dense.
     fn big_batch(&mut self) -> Cmd {
-        let k = self.pick(&["big1", "big2", "h1", "{t}a"]).to_string();
+        let k = self.rng.pick(&["big1", "big2", "h1", "{t}a"]).to_string();
         let mut v = vec![b"PFADD".to_vec(), k.into_bytes()];
         let base = self.rng.gen_range(0..1_000_000);
         for i in 0..self.rng.gen_range(100..2500) {
@@ -164,7 +158,7 @@ impl Gen {
     }
 
     fn pfdebug(&mut self) -> Cmd {
-        let k = if self.chance(0.8) { self.pick(HLL).to_string() } else { self.key() };
+        let k = if self.rng.chance(0.8) { self.rng.pick(HLL).to_string() } else { self.key() };
         let sub: &[u8] = match self.rng.gen_range(0..20) {
             0 => b"GETREG",
             1..=6 => b"decode",
@@ -180,13 +174,13 @@ impl Gen {
 
     /// SET of a hand-made value: a valid or corrupt sparse or dense HyperLogLog, or garbage.
     fn made_value(&mut self) -> Cmd {
-        let k = if self.chance(0.85) { self.pick(MADE).to_string() } else { self.pick(HLL).to_string() };
+        let k = if self.rng.chance(0.85) { self.rng.pick(MADE).to_string() } else { self.rng.pick(HLL).to_string() };
         let value = match self.rng.gen_range(0..12) {
             0..=3 => self.sparse_value(true),
             4 => self.sparse_value(false),
             5..=6 => self.dense_value(REGISTERS * 6 / 8),
             7 => {
-                let len = self.pick(&["12287", "12289", "0", "100"]).parse().unwrap_or(0);
+                let len = self.rng.pick(&["12287", "12289", "0", "100"]).parse().unwrap_or(0);
                 self.dense_value(len)
             }
             8 => {
@@ -210,7 +204,7 @@ impl Gen {
         let mut v = b"HYLL".to_vec();
         v.push(encoding);
         for _ in 0..3 {
-            v.push(if self.chance(0.8) { 0 } else { self.rng.gen() });
+            v.push(if self.rng.chance(0.8) { 0 } else { self.rng.gen() });
         }
         let card: u64 = match self.rng.gen_range(0..4) {
             0 => 0,
@@ -233,7 +227,7 @@ impl Gen {
                 0..=3 => {
                     let n = self.rng.gen_range(1..=4).min(left);
                     let value: u8 =
-                        if self.chance(0.9) { self.rng.gen_range(1..=6) } else { self.rng.gen_range(1..=32) };
+                        if self.rng.chance(0.9) { self.rng.gen_range(1..=6) } else { self.rng.gen_range(1..=32) };
                     v.push(0x80 | ((value - 1) << 2) | (n as u8 - 1));
                     left -= n;
                 }
@@ -250,7 +244,7 @@ impl Gen {
                 }
             }
         }
-        if !valid && self.chance(0.3) {
+        if !valid && self.rng.chance(0.3) {
             // A corrupt tail of single-byte opcodes.
             for _ in 0..self.rng.gen_range(1..5) {
                 let b: u8 = self.rng.gen();
@@ -264,7 +258,7 @@ impl Gen {
     /// 6-bit value can appear, including those no hash produces).
     fn dense_value(&mut self, len: usize) -> Vec<u8> {
         let mut v = self.header(0);
-        let wide = self.chance(0.2);
+        let wide = self.rng.chance(0.2);
         let mut bits: u32 = 0;
         let mut nbits = 0;
         while v.len() < 16 + len {
@@ -284,8 +278,8 @@ impl Gen {
     /// the encoding byte, the magic, the unused bytes (hand-made keys only, so the main keys
     /// stay mostly valid). Register bytes are left alone (they could cut an opcode short).
     fn header_edit(&mut self) -> Cmd {
-        let main = self.chance(0.7);
-        let k = if main { self.pick(HLL).to_string() } else { self.pick(MADE).to_string() };
+        let main = self.rng.chance(0.7);
+        let k = if main { self.rng.pick(HLL).to_string() } else { self.rng.pick(MADE).to_string() };
         let (offset, bytes): (usize, Vec<u8>) = match self.rng.gen_range(0..if main { 3 } else { 6 }) {
             0 => (15, vec![0x00]),
             1 => (15, vec![0x80]),
@@ -298,7 +292,7 @@ impl Gen {
     }
 
     fn config(&mut self) -> Cmd {
-        let v = self.pick(&["0", "50", "200", "3000", "3000", "3000", "10000"]);
+        let v = self.rng.pick(&["0", "50", "200", "3000", "3000", "3000", "10000"]);
         words(&["CONFIG", "SET", "hll-sparse-max-bytes", v])
     }
 
@@ -316,13 +310,13 @@ impl Gen {
     }
 
     fn expiry(&mut self) -> Cmd {
-        let k = self.pick(HLL).to_string();
+        let k = self.rng.pick(HLL).to_string();
         match self.rng.gen_range(0..4) {
             0 => words(&["EXPIRE", &k, "1000"]),
             1 => words(&["PERSIST", &k]),
             2 => {
                 // A sparse value gains a run (now too long); a dense one the wrong length.
-                let k = if self.chance(0.3) { k } else { self.pick(MADE).to_string() };
+                let k = if self.rng.chance(0.3) { k } else { self.rng.pick(MADE).to_string() };
                 words(&["APPEND", &k, "\x01"])
             }
             _ => Cmd { args: vec![b"PEXPIRE".to_vec(), k.into_bytes(), b"1".to_vec()], check: Check::ThenSleepMs(3) },
@@ -330,51 +324,17 @@ impl Gen {
     }
 }
 
-fn steps() -> usize {
-    std::env::var("TESSERA_HLL_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not an integer"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
-
-fn call(c: &mut RawConn, args: &[Vec<u8>]) -> Result<(Vec<u8>, common::Reply), String> {
-    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    c.call(&refs)
-}
-
 /// Every key's bytes, compared after the pass.
 fn compare_all_keys(a: &mut RawConn, b: &mut RawConn, label: &str) -> Result<(), String> {
     let extra = ["m0", "m1", "m2", "m3"];
-    for k in HLL.iter().chain(MADE).chain(extra.iter()) {
-        let q = [b"GET".to_vec(), k.as_bytes().to_vec()];
-        let (ra, _) = call(a, &q)?;
-        let (rb, _) = call(b, &q)?;
-        if ra != rb {
-            return Err(format!(
-                "{label}: final GET {k} differs:\n  redis:   {}\n  tessera: {}",
-                escape(&ra),
-                escape(&rb)
-            ));
-        }
-    }
-    Ok(())
+    let keys = HLL.iter().chain(MADE).chain(extra.iter());
+    diff::same_replies(a, b, keys.map(|k| diff::args(&["GET", k])), &format!("{label}: final "))
 }
 
 fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<usize, String> {
-    let mut a = redis.raw();
-    let mut b = tessera.raw();
-    let label = format!("seed={seed} {}", if resp3 { "RESP3" } else { "RESP2" });
-    for c in [a.call(&[b"FLUSHALL"]), b.call(&[b"FLUSHALL"])] {
-        c.map_err(|e| format!("{label}: FLUSHALL: {e}"))?;
-    }
-    if resp3 {
-        a.call(&[b"HELLO", b"3"]).map_err(|e| format!("{label}: HELLO: {e}"))?;
-        b.call(&[b"HELLO", b"3"]).map_err(|e| format!("{label}: HELLO: {e}"))?;
-    }
+    let mut pass = Pass::new(seed, resp3, 12);
+    let label = &pass.label;
+    let (mut a, mut b) = diff::open(redis, tessera, resp3, label)?;
     let setup: [&[&[u8]]; 4] = [
         &[b"SET", PLAIN.as_bytes(), b"not a hyperloglog at all"],
         &[b"SET", INT.as_bytes(), b"12345"],
@@ -387,17 +347,12 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<
         }
     }
     let mut gen = Gen { rng: SmallRng::seed_from_u64(seed) };
-    let mut history: VecDeque<String> = VecDeque::new();
-    let steps = steps();
+    let steps = diff::steps(STEPS_VAR, DEFAULT_STEPS);
     for step in 0..steps {
         let c = gen.next();
         let shown = show_cmd(&c.args);
-        history.push_back(shown.chars().take(300).collect());
-        if history.len() > 12 {
-            history.pop_front();
-        }
-        let (ra, _) = call(&mut a, &c.args).map_err(|e| format!("{label} step {step}: redis {shown}: {e}"))?;
-        let (rb, _) = call(&mut b, &c.args).map_err(|e| format!("{label} step {step}: tessera {shown}: {e}"))?;
+        pass.history.push(shown.chars().take(300).collect());
+        let ((ra, _), (rb, _)) = diff::both(&mut a, &mut b, &c.args, &format!("{label} step {step}: {shown}: "))?;
         if let Check::ThenSleepMs(ms) = c.check {
             std::thread::sleep(Duration::from_millis(ms));
         }
@@ -407,16 +362,16 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<
                 call(conn, &[b"GET".to_vec(), key.clone()]).map(|r| escape(&r.0)).unwrap_or_default()
             };
             let (ga, gb) = (get(&mut a), get(&mut b));
-            return Err(format!(
-                "{label} step {step}: mismatch on {}\n  redis:   {}\n  tessera: {}\n  GET of the first key afterwards:\n    redis:   {ga}\n    tessera: {gb}\n  last commands:\n    {}\n  rerun with TESSERA_SEED={seed}",
-                shown.chars().take(600).collect::<String>(),
-                escape(&ra),
-                escape(&rb),
-                history.iter().cloned().collect::<Vec<_>>().join("\n    ")
+            return Err(pass.mismatch(
+                step,
+                &shown.chars().take(600).collect::<String>(),
+                "",
+                (escape(&ra), escape(&rb)),
+                &format!("GET of the first key afterwards:\n    redis:   {ga}\n    tessera: {gb}"),
             ));
         }
     }
-    compare_all_keys(&mut a, &mut b, &label)?;
+    compare_all_keys(&mut a, &mut b, label)?;
     Ok(steps)
 }
 
@@ -468,15 +423,7 @@ fn events_of(server: &Server) -> Result<Option<Vec<String>>, String> {
 fn hll_family_matches_redis() {
     let redis = Server::redis();
     let tessera = Server::start(Spec::tessera(2));
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            match run_pass(seed, resp3, &redis, &tessera) {
-                Ok(n) => total += n,
-                Err(e) => panic!("{e}"),
-            }
-        }
-    }
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| run_pass(seed, resp3, &redis, &tessera));
     // PFSELFTEST picks a random seed: the reply's kind is compared once.
     let (ra, _) = redis.raw().call(&[b"PFSELFTEST"]).unwrap_or_else(|e| panic!("redis PFSELFTEST: {e}"));
     let (rb, _) = tessera.raw().call(&[b"PFSELFTEST"]).unwrap_or_else(|e| panic!("tessera PFSELFTEST: {e}"));

@@ -10,15 +10,16 @@
 
 mod common;
 
-use common::resp::{escape, show_cmd};
-use common::{RawConn, Server};
+use common::diff::{self, Draw, Pass};
+use common::resp::show_cmd;
+use common::Server;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::collections::VecDeque;
 use std::time::Duration;
 
 const FIXED_SEEDS: &[u64] = &[11, 12];
 const DEFAULT_STEPS: usize = 1500;
+const STEPS_VAR: &str = "TESSERA_DIFF_STEPS";
 
 /// List keys: a mix that lands on both shards of a 2-shard tessera, plus a hash-tagged pair
 /// that always shares a shard.
@@ -26,17 +27,6 @@ const LIST_KEYS: &[&str] = &["la", "lb", "lc", "ld", "{q}x", "{q}y"];
 /// A string key for WRONGTYPE checks, and a key that is never written.
 const STR_KEY: &str = "s";
 const NO_KEY: &str = "nokey";
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not a number"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
-
-fn steps() -> usize {
-    std::env::var("TESSERA_DIFF_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
 
 /// One generated command and what to do after sending it.
 struct Step {
@@ -51,15 +41,11 @@ struct Gen {
 }
 
 impl Gen {
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.rng.gen_range(0..v.len())]
-    }
-
     fn key(&mut self) -> String {
         match self.rng.gen_range(0..20) {
             0 => STR_KEY.into(),
             1 => NO_KEY.into(),
-            _ => self.pick(LIST_KEYS).into(),
+            _ => self.rng.pick(LIST_KEYS).into(),
         }
     }
 
@@ -69,7 +55,7 @@ impl Gen {
             1 => "x".repeat(self.rng.gen_range(30..300)),
             2 => format!("big{}", "y".repeat(self.rng.gen_range(5000..9000))),
             3 => format!("{}", self.rng.gen_range(-100000..100000)),
-            _ => self.pick(&["a", "b", "c", "d", "1", "2", "-3", "10", "hello"]).into(),
+            _ => self.rng.pick(&["a", "b", "c", "d", "1", "2", "-3", "10", "hello"]).into(),
         }
     }
 
@@ -86,7 +72,7 @@ impl Gen {
         match self.rng.gen_range(0..30) {
             0 => "9223372036854775807".into(),
             1 => "-9223372036854775808".into(),
-            2 => self.pick(&["abc", "1.5", "", " 1", "+1", "-0", "01"]).into(),
+            2 => self.rng.pick(&["abc", "1.5", "", " 1", "+1", "-0", "01"]).into(),
             3..=8 => self.rng.gen_range(-400..400).to_string(),
             _ => self.rng.gen_range(-8..8).to_string(),
         }
@@ -107,7 +93,7 @@ impl Gen {
         match self.rng.gen_range(0..30) {
             0 => "middle".into(),
             1 => "LEFTX".into(),
-            _ => self.pick(&["LEFT", "RIGHT", "left", "right", "Left"]).into(),
+            _ => self.rng.pick(&["LEFT", "RIGHT", "left", "right", "Left"]).into(),
         }
     }
 
@@ -117,17 +103,17 @@ impl Gen {
         let r = self.rng.gen_range(0..100);
         match r {
             0..=11 => {
-                a.push(self.pick(&["LPUSH", "RPUSH"]).into());
+                a.push(self.rng.pick(&["LPUSH", "RPUSH"]).into());
                 a.push(self.key());
                 a.extend(self.elems());
             }
             12..=14 => {
-                a.push(self.pick(&["LPUSHX", "RPUSHX"]).into());
+                a.push(self.rng.pick(&["LPUSHX", "RPUSHX"]).into());
                 a.push(self.key());
                 a.extend(self.elems());
             }
             15..=22 => {
-                a.push(self.pick(&["LPOP", "RPOP"]).into());
+                a.push(self.rng.pick(&["LPOP", "RPOP"]).into());
                 a.push(self.key());
                 if self.rng.gen_bool(0.5) {
                     a.push(self.count());
@@ -140,7 +126,7 @@ impl Gen {
             42..=45 => {
                 let w = match self.rng.gen_range(0..12) {
                     0 => "AROUND".to_string(),
-                    _ => self.pick(&["BEFORE", "AFTER", "before", "after"]).into(),
+                    _ => self.rng.pick(&["BEFORE", "AFTER", "before", "after"]).into(),
                 };
                 a.extend(["LINSERT".into(), self.key(), w, self.elem(), self.elem()]);
             }
@@ -210,14 +196,14 @@ impl Gen {
             91..=92 => a.extend(["DEL".into(), self.key()]),
             93 => {
                 // Expire a list within the millisecond; both servers must see it gone next.
-                a.extend(["PEXPIRE".into(), self.pick(LIST_KEYS).into(), "1".into()]);
+                a.extend(["PEXPIRE".into(), self.rng.pick(LIST_KEYS).into(), "1".into()]);
                 pause = true;
             }
-            94 => a.extend(["EXPIRE".into(), self.pick(LIST_KEYS).into(), "1000".into()]),
+            94 => a.extend(["EXPIRE".into(), self.rng.pick(LIST_KEYS).into(), "1000".into()]),
             95 => a.extend(["EXISTS".into(), self.key(), self.key()]),
             _ => {
                 // A push of many elements so lists span many nodes and LRANGE/LINDEX walk them.
-                a.extend(["RPUSH".into(), self.pick(LIST_KEYS).into()]);
+                a.extend(["RPUSH".into(), self.rng.pick(LIST_KEYS).into()]);
                 for i in 0..self.rng.gen_range(200..1200) {
                     a.push(format!("e{}", i % 37));
                 }
@@ -227,65 +213,31 @@ impl Gen {
     }
 }
 
-fn call(conn: &mut RawConn, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    conn.call(&refs).map(|(raw, _)| raw)
-}
-
 /// Runs one pass; Err describes the first difference with the recent history.
 fn pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<usize, String> {
-    let label = format!("seed={seed} {}", if resp3 { "RESP3" } else { "RESP2" });
-    let mut a = redis.raw();
-    let mut b = tessera.raw();
-    for conn in [&mut a, &mut b] {
-        call(conn, &[b"FLUSHALL".to_vec()]).map_err(|e| format!("{label}: FLUSHALL: {e}"))?;
-        if resp3 {
-            call(conn, &[b"HELLO".to_vec(), b"3".to_vec()]).map_err(|e| format!("{label}: HELLO 3: {e}"))?;
-        }
-    }
+    let mut pass = Pass::new(seed, resp3, 8);
+    let label = &pass.label;
+    let (mut a, mut b) = diff::open(redis, tessera, resp3, label)?;
     let mut gen = Gen { rng: SmallRng::seed_from_u64(seed.wrapping_mul(2).wrapping_add(resp3 as u64)) };
-    let mut history: VecDeque<String> = VecDeque::new();
     let mut stats = Stats::default();
-    let n = steps();
+    let n = diff::steps(STEPS_VAR, DEFAULT_STEPS);
     for i in 0..n {
         let step = gen.step();
-        let ra = call(&mut a, &step.args).map_err(|e| format!("{label}: redis: {e}"))?;
-        let rb = call(&mut b, &step.args).map_err(|e| format!("{label}: tessera: {e}"))?;
+        let ((ra, _), (rb, _)) = diff::both(&mut a, &mut b, &step.args, &format!("{label}: "))?;
         if step.pause {
             std::thread::sleep(Duration::from_millis(3));
         }
         let shown = show_cmd(&step.args);
         let shown = if shown.len() > 300 { format!("{}... ({} args)", &shown[..300], step.args.len()) } else { shown };
         if ra != rb {
-            let short = |r: &[u8]| {
-                let s = escape(r);
-                if s.len() > 2000 {
-                    format!("{}... ({} bytes)", &s[..2000], r.len())
-                } else {
-                    s
-                }
-            };
-            return Err(format!(
-                "{label} step {i}: replies differ\n  recent: {}\n  command: {shown}\n  redis:   {}\n  tessera: {}",
-                history.iter().cloned().collect::<Vec<_>>().join("\n          "),
-                short(&ra),
-                short(&rb)
-            ));
+            return Err(pass.mismatch(i, &shown, "", (diff::short(&ra), diff::short(&rb)), ""));
         }
         stats.count(&ra);
-        history.push_back(shown);
-        if history.len() > 8 {
-            history.pop_front();
-        }
+        pass.history.push(shown);
     }
     // The final keyspaces must hold the same lists.
-    for key in LIST_KEYS {
-        let args = [b"LRANGE".to_vec(), key.as_bytes().to_vec(), b"0".to_vec(), b"-1".to_vec()];
-        let (ra, rb) = (call(&mut a, &args)?, call(&mut b, &args)?);
-        if ra != rb {
-            return Err(format!("{label}: final content of {key} differs"));
-        }
-    }
+    let queries = LIST_KEYS.iter().map(|k| diff::args(&["LRANGE", k, "0", "-1"]));
+    diff::same_replies(&mut a, &mut b, queries, &format!("{label}: final "))?;
     println!("{label}: {stats:?}");
     Ok(n)
 }
@@ -318,15 +270,7 @@ impl Stats {
 fn list_commands_match_redis() {
     let redis = Server::redis();
     let tessera = Server::tessera(2);
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            match pass(seed, resp3, &redis, &tessera) {
-                Ok(n) => total += n,
-                Err(e) => panic!("{e}\n(rerun with TESSERA_SEED={seed})"),
-            }
-        }
-    }
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| pass(seed, resp3, &redis, &tessera));
     println!("diff_list: {total} commands matched");
-    assert!(total >= 3000 || std::env::var("TESSERA_DIFF_STEPS").is_ok(), "too few commands: {total}");
+    assert!(total >= 3000 || std::env::var(STEPS_VAR).is_ok(), "too few commands: {total}");
 }

@@ -21,9 +21,10 @@
 
 mod common;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::diff::{self, History};
 use common::resp::{escape, show_cmd};
 use common::{RawConn, Reply, Server};
 use rand::rngs::SmallRng;
@@ -38,17 +39,6 @@ const KEYS: &[&str] = &["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "str", "
 type Args = Vec<Vec<u8>>;
 /// A reply's exact bytes and its parsed form.
 type Raw = (Vec<u8>, Reply);
-
-fn steps() -> usize {
-    std::env::var("TESSERA_SET_DIFF_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not a u64"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
 
 /// How a command's replies are compared.
 enum Check {
@@ -270,21 +260,15 @@ struct Duo {
     tess: RawConn,
 }
 
-fn refs(args: &[Vec<u8>]) -> Vec<&[u8]> {
-    args.iter().map(|a| a.as_slice()).collect()
-}
-
 impl Duo {
     fn redis(&mut self, args: &[Vec<u8>]) -> Result<Reply, String> {
-        self.redis.call(&refs(args)).map(|r| r.1).map_err(|e| format!("redis {}: {e}", show_cmd(args)))
+        diff::call(&mut self.redis, args).map(|r| r.1).map_err(|e| format!("redis {}: {e}", show_cmd(args)))
     }
     fn tess(&mut self, args: &[Vec<u8>]) -> Result<Reply, String> {
-        self.tess.call(&refs(args)).map(|r| r.1).map_err(|e| format!("tessera {}: {e}", show_cmd(args)))
+        diff::call(&mut self.tess, args).map(|r| r.1).map_err(|e| format!("tessera {}: {e}", show_cmd(args)))
     }
     fn both(&mut self, args: &[Vec<u8>]) -> Result<(Raw, Raw), String> {
-        let a = self.redis.call(&refs(args)).map_err(|e| format!("redis: {e}"))?;
-        let b = self.tess.call(&refs(args)).map_err(|e| format!("tessera: {e}"))?;
-        Ok((a, b))
+        diff::both(&mut self.redis, &mut self.tess, args, "")
     }
     fn redis_encoding(&mut self, key: &[u8]) -> Result<Vec<u8>, String> {
         let r = self.redis(&[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.to_vec()])?;
@@ -446,7 +430,7 @@ fn sscan_all(conn: &mut RawConn, args: &[Vec<u8>], first: Reply) -> Result<BTree
         }
         let mut next = args.to_vec();
         next[2] = cursor.to_vec();
-        reply = conn.call(&refs(&next))?.1;
+        reply = diff::call(conn, &next)?.1;
     }
     Err("SSCAN did not end".into())
 }
@@ -509,40 +493,28 @@ fn compare(duo: &mut Duo, args: &[Vec<u8>], check: &Check, a: Raw, b: Raw) -> Re
 }
 
 fn run_pass(redis: &Server, tess: &Server, seed: u64, resp3: bool) -> Result<usize, String> {
-    let label = format!("seed={seed} protocol={}", if resp3 { "RESP3" } else { "RESP2" });
-    let mut duo = Duo { redis: redis.raw(), tess: tess.raw() };
-    let mut prologue = vec![vec![b"FLUSHALL".to_vec()], vec![b"SET".to_vec(), b"str".to_vec(), b"x".to_vec()]];
-    if resp3 {
-        prologue.insert(0, vec![b"HELLO".to_vec(), b"3".to_vec()]);
-    }
-    for args in &prologue {
-        let (a, b) = duo.both(args).map_err(|e| format!("{label}: {e}"))?;
-        if a.1.is_error() || b.1.is_error() {
-            return Err(format!("{label}: prologue {} failed: {:?} / {:?}", show_cmd(args), a.1, b.1));
-        }
-    }
+    let label = diff::label(seed, resp3);
+    let (redis, tess) = diff::open(redis, tess, resp3, &label)?;
+    let mut duo = Duo { redis, tess };
+    diff::setup_ok(&mut duo.redis, &mut duo.tess, &label, &[&[b"SET", b"str", b"x"]])?;
     let mut gen = Gen { rng: SmallRng::seed_from_u64(seed.wrapping_mul(2).wrapping_add(resp3 as u64)) };
-    let mut history: VecDeque<String> = VecDeque::new();
+    let mut history = History::new(15);
     let mut sent = 0;
-    for step in 0..steps() {
+    for step in 0..diff::steps("TESSERA_SET_DIFF_STEPS", DEFAULT_STEPS) {
         let (args, check) = gen.next();
         let (a, b) = duo.both(&args).map_err(|e| format!("{label} step {step}: {} {e}", show_cmd(&args)))?;
         sent += 1;
         if let Err(diff) = compare(&mut duo, &args, &check, a, b) {
-            let before: Vec<String> = history.iter().cloned().collect();
             return Err(format!(
-                "{label} step {step}: mismatch on {}\n{diff}\nlast commands:\n  {}",
+                "{label} step {step}: mismatch on {}\n{diff}\nlast commands:\n  {}\nrerun with TESSERA_SEED={seed}",
                 show_cmd(&args),
-                before.join("\n  ")
+                history.join("\n  ")
             ));
         }
         if args[0] == b"PEXPIRE" {
             std::thread::sleep(Duration::from_millis(3));
         }
-        history.push_back(show_cmd(&args).chars().take(200).collect());
-        if history.len() > 15 {
-            history.pop_front();
-        }
+        history.push(show_cmd(&args).chars().take(200).collect());
     }
     Ok(sent)
 }
@@ -553,8 +525,8 @@ fn set_family_matches_redis() {
     let tess = Server::tessera(2);
     let mut total = 0;
     let mut failures = Vec::new();
-    for seed in seeds() {
-        for resp3 in [false, true] {
+    for seed in diff::seeds(FIXED_SEEDS) {
+        for resp3 in diff::PROTOCOLS {
             match run_pass(&redis, &tess, seed, resp3) {
                 Ok(n) => total += n,
                 Err(e) => failures.push(e),

@@ -18,15 +18,16 @@
 
 mod common;
 
+use common::diff::{self, Draw, Pass};
 use common::resp::{escape, show_cmd};
-use common::{RawConn, Reply, Server};
+use common::{Reply, Server};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::collections::VecDeque;
 use std::time::Duration;
 
 const FIXED_SEEDS: &[u64] = &[31];
 const DEFAULT_STEPS: usize = 800;
+const STEPS_VAR: &str = "TESSERA_DIFF_STEPS";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Check {
@@ -74,12 +75,6 @@ const ELEMS: &[&str] = &["1", "2", "3", "10", "-4", "2.5", "a", "b", "c", "B", "
 const INTS: &[&str] = &["1", "2", "3", "10", "-4", "25", "100", "7", "0", "-1"];
 
 impl Gen {
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.rng.gen_range(0..v.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.rng.gen_bool(p)
-    }
     fn k(&self, name: &str) -> String {
         format!("{}{name}", self.tag)
     }
@@ -87,10 +82,10 @@ impl Gen {
     /// The key to sort and what it holds.
     fn source(&mut self) -> (String, Kind) {
         let (name, kind) = match self.rng.gen_range(0..20) {
-            0..=5 => (self.pick(&["l1", "l2"]), Kind::List),
+            0..=5 => (self.rng.pick(&["l1", "l2"]), Kind::List),
             6..=8 => ("si", Kind::IntSet),
             9..=11 => ("ss", Kind::StrSet),
-            12..=16 => (self.pick(&["z1", "z2"]), Kind::ZSet),
+            12..=16 => (self.rng.pick(&["z1", "z2"]), Kind::ZSet),
             17 => ("str", Kind::Other),
             18 => ("hash", Kind::Other),
             _ => ("nokey", Kind::List),
@@ -99,17 +94,17 @@ impl Gen {
     }
 
     fn elem(&mut self) -> String {
-        if self.chance(0.1) {
+        if self.rng.chance(0.1) {
             return format!("e{}", self.rng.gen_range(0..40));
         }
-        self.pick(ELEMS).into()
+        self.rng.pick(ELEMS).into()
     }
 
     fn weight(&mut self) -> String {
         match self.rng.gen_range(0..12) {
-            0 => self.pick(&["abc", "", "1x", "inf", "-inf", "0x1f"]).into(),
+            0 => self.rng.pick(&["abc", "", "1x", "inf", "-inf", "0x1f"]).into(),
             1..=3 => format!("{}", self.rng.gen_range(-20..20) as f64 / 4.0),
-            4..=6 => self.pick(&["b", "a", "c", "A", "ab"]).into(),
+            4..=6 => self.rng.pick(&["b", "a", "c", "A", "ab"]).into(),
             _ => format!("{}", self.rng.gen_range(-5..5)),
         }
     }
@@ -119,7 +114,7 @@ impl Gen {
             0..=3 => self.k("w_*"),
             4..=5 => self.k("h_*->f"),
             6 => self.k("h_*->g"),
-            7 => self.pick(&["nosort", "#"]).into(),
+            7 => self.rng.pick(&["nosort", "#"]).into(),
             8 => self.k("none_*"),
             _ => self.k("w_*->"),
         }
@@ -131,7 +126,7 @@ impl Gen {
             3..=4 => self.k("w_*"),
             5 => self.k("h_*->g"),
             6 => self.k("h_*->f"),
-            _ => self.pick(&["nope", "#x"]).into(),
+            _ => self.rng.pick(&["nope", "#x"]).into(),
         }
     }
 
@@ -147,13 +142,13 @@ impl Gen {
             }
             70..=75 => {
                 let e = self.elem();
-                let (f, w) = (self.pick(&["f", "g"]).to_string(), self.weight());
+                let (f, w) = (self.rng.pick(&["f", "g"]).to_string(), self.weight());
                 step(vec!["HSET".into(), self.k(&format!("h_{e}")), f, w])
             }
             76..=79 => {
                 let e = self.elem();
-                let key = if self.chance(0.5) { self.k(&format!("w_{e}")) } else { self.k(&format!("h_{e}")) };
-                if self.chance(0.5) {
+                let key = if self.rng.chance(0.5) { self.k(&format!("w_{e}")) } else { self.k(&format!("h_{e}")) };
+                if self.rng.chance(0.5) {
                     step(vec!["DEL".into(), key])
                 } else {
                     Step { check: Check::ThenPause, ..step(vec!["PEXPIRE".into(), key, "1".into()]) }
@@ -178,9 +173,9 @@ impl Gen {
     /// Adds elements to a source (or rebuilds a small sorted set so SORT converts it again).
     fn fill(&mut self) -> Step {
         let (k, kind) = self.source();
-        let n = if self.chance(0.1) { self.rng.gen_range(20..70) } else { self.rng.gen_range(1..6) };
+        let n = if self.rng.chance(0.1) { self.rng.gen_range(20..70) } else { self.rng.gen_range(1..6) };
         let mut v: Vec<String> = match kind {
-            Kind::List => vec![if self.chance(0.5) { "RPUSH" } else { "LPUSH" }.into(), k],
+            Kind::List => vec![if self.rng.chance(0.5) { "RPUSH" } else { "LPUSH" }.into(), k],
             Kind::IntSet => vec!["SADD".into(), k],
             Kind::StrSet => vec!["SADD".into(), k],
             Kind::ZSet => vec!["ZADD".into(), k],
@@ -188,7 +183,7 @@ impl Gen {
         };
         for _ in 0..n {
             match kind {
-                Kind::IntSet => v.push(self.pick(INTS).into()),
+                Kind::IntSet => v.push(self.rng.pick(INTS).into()),
                 Kind::ZSet => {
                     v.push(format!("{}", self.rng.gen_range(-3..4)));
                     v.push(self.elem());
@@ -201,29 +196,29 @@ impl Gen {
 
     fn sort(&mut self) -> Step {
         let (key, kind) = self.source();
-        let read_only = self.chance(0.2);
+        let read_only = self.rng.chance(0.2);
         let mut opts: Vec<Vec<String>> = Vec::new();
         let mut by: Option<String> = None;
-        if self.chance(0.5) {
+        if self.rng.chance(0.5) {
             let p = self.by_pattern();
             by = Some(p.clone());
             opts.push(vec!["BY".into(), p]);
         }
         let mut gets = 0;
         for _ in 0..self.rng.gen_range(0..3) {
-            if self.chance(0.4) {
+            if self.rng.chance(0.4) {
                 gets += 1;
                 opts.push(vec!["GET".into(), self.get_pattern()]);
             }
         }
-        let alpha = self.chance(0.5);
+        let alpha = self.rng.chance(0.5);
         if alpha {
             opts.push(vec!["ALPHA".into()]);
         }
-        if self.chance(0.4) {
-            opts.push(vec![self.pick(&["DESC", "ASC", "desc"]).into()]);
+        if self.rng.chance(0.4) {
+            opts.push(vec![self.rng.pick(&["DESC", "ASC", "desc"]).into()]);
         }
-        let limit = self.chance(0.35);
+        let limit = self.rng.chance(0.35);
         if limit {
             let start = match self.rng.gen_range(0..10) {
                 0 => "-3".to_string(),
@@ -237,8 +232,8 @@ impl Gen {
             };
             opts.push(vec!["LIMIT".into(), start, count]);
         }
-        let store = !read_only && self.chance(0.3);
-        let dest_name = self.pick(&["d1", "d2"]);
+        let store = !read_only && self.rng.chance(0.3);
+        let dest_name = self.rng.pick(&["d1", "d2"]);
         let dest = self.k(dest_name);
         if store {
             opts.push(vec!["STORE".into(), dest.clone()]);
@@ -288,11 +283,6 @@ impl Gen {
     }
 }
 
-fn call(conn: &mut RawConn, args: &[Vec<u8>]) -> Result<(Vec<u8>, Reply), String> {
-    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    conn.call(&refs)
-}
-
 /// Whether two replies agree under `check`.
 fn agree(check: Check, (ra, pa): (&[u8], &Reply), (rb, pb): (&[u8], &Reply)) -> bool {
     match check {
@@ -328,15 +318,9 @@ fn redis_collates_like_strcmp(redis: &Server) -> bool {
 }
 
 fn pass(seed: u64, resp3: bool, tag: &'static str, redis: &Server, tessera: &Server) -> Result<usize, String> {
-    let label = format!("seed={seed} {} tag={tag:?}", if resp3 { "RESP3" } else { "RESP2" });
-    let mut a = redis.raw();
-    let mut b = tessera.raw();
-    for conn in [&mut a, &mut b] {
-        call(conn, &[b"FLUSHALL".to_vec()]).map_err(|e| format!("{label}: FLUSHALL: {e}"))?;
-        if resp3 {
-            call(conn, &[b"HELLO".to_vec(), b"3".to_vec()]).map_err(|e| format!("{label}: HELLO 3: {e}"))?;
-        }
-    }
+    let mut pass = Pass::named(seed, format!("{} tag={tag:?}", diff::label(seed, resp3)), 10);
+    let label = &pass.label;
+    let (mut a, mut b) = diff::open(redis, tessera, resp3, label)?;
     let c_collation = redis_collates_like_strcmp(redis);
     let rng = SmallRng::seed_from_u64(seed.wrapping_mul(4).wrapping_add(resp3 as u64));
     let mut gen = Gen { rng, tag, c_collation };
@@ -344,11 +328,9 @@ fn pass(seed: u64, resp3: bool, tag: &'static str, redis: &Server, tessera: &Ser
         [vec!["SET".to_string(), gen.k("str"), "x".into()], vec!["HSET".into(), gen.k("hash"), "a".into(), "1".into()]]
     {
         let args: Vec<Vec<u8>> = setup.into_iter().map(String::into_bytes).collect();
-        call(&mut a, &args)?;
-        call(&mut b, &args)?;
+        diff::both(&mut a, &mut b, &args, "")?;
     }
-    let mut history: VecDeque<String> = VecDeque::new();
-    let n = steps();
+    let n = diff::steps(STEPS_VAR, DEFAULT_STEPS);
     let (mut done, mut errors, mut loose) = (0, 0, 0);
     for i in 0..n {
         let st = gen.next();
@@ -358,27 +340,24 @@ fn pass(seed: u64, resp3: bool, tag: &'static str, redis: &Server, tessera: &Ser
             todo.push((read, *check));
         }
         for (args, check) in todo {
-            let (ra, pa) = call(&mut a, &args).map_err(|e| format!("{label}: redis: {e}"))?;
-            let (rb, pb) = call(&mut b, &args).map_err(|e| format!("{label}: tessera: {e}"))?;
+            let ((ra, pa), (rb, pb)) = diff::both(&mut a, &mut b, &args, &format!("{label}: "))?;
             if check == Check::ThenPause {
                 std::thread::sleep(Duration::from_millis(3));
             }
             let shown = show_cmd(&args);
             if !agree(check, (&ra, &pa), (&rb, &pb)) {
-                return Err(format!(
-                    "{label} step {i}: replies differ ({check:?})\n  recent: {}\n  command: {shown}\n  redis:   {}\n  tessera: {}",
-                    history.iter().cloned().collect::<Vec<_>>().join("\n          "),
-                    escape(&ra),
-                    escape(&rb)
+                return Err(pass.mismatch(
+                    i,
+                    &shown,
+                    &format!("replies differ ({check:?})"),
+                    (escape(&ra), escape(&rb)),
+                    "",
                 ));
             }
             done += 1;
             errors += usize::from(pa.is_error());
             loose += usize::from(!matches!(check, Check::Exact | Check::ThenPause));
-            history.push_back(shown);
-            if history.len() > 10 {
-                history.pop_front();
-            }
+            pass.history.push(shown);
             // A failed STORE left the target as it was (maybe from an unordered sort).
             if pa.is_error() {
                 break;
@@ -389,33 +368,18 @@ fn pass(seed: u64, resp3: bool, tag: &'static str, redis: &Server, tessera: &Ser
     Ok(done)
 }
 
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not a number"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
-
-fn steps() -> usize {
-    std::env::var("TESSERA_DIFF_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
-
 #[test]
 fn sort_matches_redis() {
     let redis = Server::redis();
     let sharded = Server::tessera(2);
     let single = Server::tessera(1);
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            for (tag, tessera) in [("{s}", &sharded), ("", &single), ("", &sharded)] {
-                match pass(seed, resp3, tag, &redis, tessera) {
-                    Ok(n) => total += n,
-                    Err(e) => panic!("{e}\n(rerun with TESSERA_SEED={seed})"),
-                }
-            }
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| {
+        let mut done = 0;
+        for (tag, tessera) in [("{s}", &sharded), ("", &single), ("", &sharded)] {
+            done += pass(seed, resp3, tag, &redis, tessera)?;
         }
-    }
+        Ok(done)
+    });
     println!("diff_sort: {total} commands matched");
-    assert!(total >= 1500 || std::env::var("TESSERA_DIFF_STEPS").is_ok(), "too few commands: {total}");
+    assert!(total >= 1500 || std::env::var(STEPS_VAR).is_ok(), "too few commands: {total}");
 }

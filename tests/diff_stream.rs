@@ -28,6 +28,7 @@ mod gen;
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use common::diff::{self, Pass};
 use common::resp::{escape, show_cmd};
 use common::{RawConn, Reply, Server, Spec};
 use gen::{Check, Cmd, Gen, STR, STREAMS};
@@ -37,24 +38,8 @@ use rand::SeedableRng;
 const DEFAULT_STEPS: usize = 2000;
 const FIXED_SEEDS: &[u64] = &[1, 2];
 
-fn steps() -> usize {
-    std::env::var("TESSERA_STREAM_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not an integer"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
-
 fn audit() -> bool {
-    std::env::var("TESSERA_STREAM_AUDIT").is_ok_and(|v| v == "1")
-}
-
-fn call(c: &mut RawConn, args: &[Vec<u8>]) -> Result<(Vec<u8>, Reply), String> {
-    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    c.call(&refs)
+    diff::flag("TESSERA_STREAM_AUDIT")
 }
 
 fn is_key(r: &Reply, name: &str) -> bool {
@@ -130,63 +115,33 @@ fn looks_like_id(r: &Reply) -> bool {
 }
 
 fn audit_keys(a: &mut RawConn, b: &mut RawConn) -> Result<(), String> {
-    for k in STREAMS {
-        for q in [
-            vec![b"XRANGE".to_vec(), k.as_bytes().to_vec(), b"-".to_vec(), b"+".to_vec()],
-            vec![b"XINFO".to_vec(), b"GROUPS".to_vec(), k.as_bytes().to_vec()],
-        ] {
-            let (ra, _) = call(a, &q)?;
-            let (rb, _) = call(b, &q)?;
-            if ra != rb {
-                return Err(format!(
-                    "(audit) {} differs afterwards:\n    {}\n    {}",
-                    show_cmd(&q),
-                    escape(&ra),
-                    escape(&rb)
-                ));
-            }
-        }
-    }
-    Ok(())
+    let queries =
+        STREAMS.iter().flat_map(|k| [diff::args(&["XRANGE", k, "-", "+"]), diff::args(&["XINFO", "GROUPS", k])]);
+    diff::same_replies(a, b, queries, "(audit) afterwards ")
 }
 
 fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<usize, String> {
-    let mut a = redis.raw();
-    let mut b = tessera.raw();
-    let label = format!("seed={seed} {}", if resp3 { "RESP3" } else { "RESP2" });
-    for c in [a.call(&[b"FLUSHALL"]), b.call(&[b"FLUSHALL"])] {
-        c.map_err(|e| format!("{label}: FLUSHALL: {e}"))?;
-    }
-    if resp3 {
-        a.call(&[b"HELLO", b"3"]).map_err(|e| format!("{label}: HELLO: {e}"))?;
-        b.call(&[b"HELLO", b"3"]).map_err(|e| format!("{label}: HELLO: {e}"))?;
-    }
+    let mut pass = Pass::new(seed, resp3, 12);
+    let label = &pass.label;
+    let (mut a, mut b) = diff::open(redis, tessera, resp3, label)?;
     let (entries, bytes) = if seed.is_multiple_of(2) { ("5", "300") } else { ("100", "4096") };
-    let setup: [&[&[u8]]; 3] = [
-        &[b"SET", STR.as_bytes(), b"v"],
-        &[b"CONFIG", b"SET", b"stream-node-max-entries", entries.as_bytes()],
-        &[b"CONFIG", b"SET", b"stream-node-max-bytes", bytes.as_bytes()],
-    ];
-    for args in setup {
-        for (name, conn) in [("redis", &mut a), ("tessera", &mut b)] {
-            let (raw, _) = conn.call(args).map_err(|e| format!("{label}: {name} setup: {e}"))?;
-            if raw != b"+OK\r\n" {
-                return Err(format!(
-                    "{label}: {name} setup {}: {}",
-                    show_cmd(&args.iter().map(|x| x.to_vec()).collect::<Vec<_>>()),
-                    escape(&raw)
-                ));
-            }
-        }
-    }
+    diff::setup_ok(
+        &mut a,
+        &mut b,
+        label,
+        &[
+            &[b"SET", STR.as_bytes(), b"v"],
+            &[b"CONFIG", b"SET", b"stream-node-max-entries", entries.as_bytes()],
+            &[b"CONFIG", b"SET", b"stream-node-max-bytes", bytes.as_bytes()],
+        ],
+    )?;
     let mut gen = Gen {
         rng: SmallRng::seed_from_u64(seed),
         top: vec![1000; STREAMS.len()],
         known: vec![VecDeque::new(); STREAMS.len()],
         follow: None,
     };
-    let mut history: VecDeque<String> = VecDeque::new();
-    let steps = steps();
+    let steps = diff::steps("TESSERA_STREAM_STEPS", DEFAULT_STEPS);
     let mut queue: VecDeque<Cmd> = VecDeque::new();
     let mut sent = 0;
     // Per command name: replies that were errors, nulls or empty, and the rest.
@@ -203,12 +158,8 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<
         let Some(c) = queue.pop_front() else { break };
         sent += 1;
         let shown = show_cmd(&c.args);
-        history.push_back(shown.clone());
-        if history.len() > 12 {
-            history.pop_front();
-        }
-        let (ra, pa) = call(&mut a, &c.args).map_err(|e| format!("{label} step {sent}: redis {shown}: {e}"))?;
-        let (rb, pb) = call(&mut b, &c.args).map_err(|e| format!("{label} step {sent}: tessera {shown}: {e}"))?;
+        pass.history.push(shown.clone());
+        let ((ra, pa), (rb, pb)) = diff::both(&mut a, &mut b, &c.args, &format!("{label} step {sent}: {shown}: "))?;
         gen.observe(&c.args, &pa);
         let name = String::from_utf8_lossy(&c.args[0]).to_uppercase();
         let empty = pa.is_nil() || matches!(&pa, Reply::Array(v) if v.is_empty()) || pa.int() == Some(0);
@@ -237,12 +188,7 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<
             Err(String::new())
         };
         if let Err(why) = verdict {
-            return Err(format!(
-                "{label} step {sent}: mismatch on {shown}\n  {why}\n  redis:   {}\n  tessera: {}\n  last commands:\n    {}\n  rerun with TESSERA_SEED={seed}",
-                escape(&ra),
-                escape(&rb),
-                history.iter().cloned().collect::<Vec<_>>().join("\n    ")
-            ));
+            return Err(pass.mismatch(sent, &shown, &why, (escape(&ra), escape(&rb)), ""));
         }
     }
     if std::env::var("TESSERA_STREAM_STATS").is_ok_and(|v| v == "1") {
@@ -258,15 +204,7 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server) -> Result<
 fn stream_family_matches_redis() {
     let redis = Server::start(Spec::redis().args(&["--enable-debug-command", "yes"]));
     let tessera = Server::start(Spec::tessera(2).args(&["--enable-debug-command", "yes"]));
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            match run_pass(seed, resp3, &redis, &tessera) {
-                Ok(n) => total += n,
-                Err(e) => panic!("{e}"),
-            }
-        }
-    }
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| run_pass(seed, resp3, &redis, &tessera));
     println!("diff_stream: {total} commands compared");
     assert!(total >= 3000);
 }

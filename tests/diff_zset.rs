@@ -18,15 +18,17 @@
 
 mod common;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::diff::{self, call, Draw, Pass};
 use common::resp::{escape, show_cmd};
 use common::{RawConn, Reply, Server, Spec};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 const DEFAULT_STEPS: usize = 2000;
+const STEPS_VAR: &str = "TESSERA_ZSET_STEPS";
 const FIXED_SEEDS: &[u64] = &[1, 2];
 
 /// Keys any command may use (some share a hash tag, the others spread over both shards).
@@ -69,31 +71,24 @@ struct Gen {
 }
 
 impl Gen {
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.rng.gen_range(0..v.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.rng.gen_bool(p)
-    }
-
     /// A key for a general command: mostly sorted sets, sometimes the string, a set or nothing.
     fn key(&mut self) -> String {
         match self.rng.gen_range(0..100) {
-            0..=79 => self.pick(GENERAL).to_string(),
-            80..=86 => self.pick(LEX).to_string(),
+            0..=79 => self.rng.pick(GENERAL).to_string(),
+            80..=86 => self.rng.pick(LEX).to_string(),
             87..=90 => MIX.to_string(),
             91..=94 => STR.to_string(),
-            95..=96 if self.sets => self.pick(SETS).to_string(),
+            95..=96 if self.sets => self.rng.pick(SETS).to_string(),
             _ => "nokey".to_string(),
         }
     }
 
     /// A key a write may change freely (not a lex key, not `mix`).
     fn write_key(&mut self) -> String {
-        if self.chance(0.05) {
+        if self.rng.chance(0.05) {
             return STR.to_string();
         }
-        self.pick(GENERAL).to_string()
+        self.rng.pick(GENERAL).to_string()
     }
 
     fn member(&mut self) -> String {
@@ -109,10 +104,12 @@ impl Gen {
         match self.rng.gen_range(0..100) {
             0..=59 => format!("{}", self.rng.gen_range(-20..20)),
             60..=74 => format!("{}", self.rng.gen_range(-40..40) as f64 / 4.0),
-            75..=79 => self.pick(&["inf", "-inf", "+inf"]).to_string(),
-            80..=84 => self.pick(&["0.1", "0.2", "0.3", "1e10", "-0", "3e-5", "1.7976931348623157e308"]).to_string(),
+            75..=79 => self.rng.pick(&["inf", "-inf", "+inf"]).to_string(),
+            80..=84 => {
+                self.rng.pick(&["0.1", "0.2", "0.3", "1e10", "-0", "3e-5", "1.7976931348623157e308"]).to_string()
+            }
             85..=94 => format!("{}", self.rng.gen_range(0..5)),
-            _ => self.pick(&["abc", "1x", "nan", "", "1e400", " 1"]).to_string(),
+            _ => self.rng.pick(&["abc", "1x", "nan", "", "1e400", " 1"]).to_string(),
         }
     }
 
@@ -120,10 +117,10 @@ impl Gen {
         let s = match self.rng.gen_range(0..10) {
             0 => "-inf".to_string(),
             1 => "+inf".to_string(),
-            2 => self.pick(&["x", "(", "", "(a", "nan"]).to_string(),
+            2 => self.rng.pick(&["x", "(", "", "(a", "nan"]).to_string(),
             _ => format!("{}", self.rng.gen_range(-20..20)),
         };
-        if self.chance(0.3) && !s.starts_with('(') {
+        if self.rng.chance(0.3) && !s.starts_with('(') {
             format!("({s}")
         } else {
             s
@@ -134,7 +131,7 @@ impl Gen {
         match self.rng.gen_range(0..12) {
             0 => "-".to_string(),
             1 => "+".to_string(),
-            2 => self.pick(&["m3", "", "+x", "-y"]).to_string(),
+            2 => self.rng.pick(&["m3", "", "+x", "-y"]).to_string(),
             3..=7 => format!("[{}", self.member()),
             _ => format!("({}", self.member()),
         }
@@ -161,9 +158,9 @@ impl Gen {
     /// A key for lex commands: all-zero-score keys, the small mixed one, or an error path.
     fn lex_key(&mut self) -> String {
         match self.rng.gen_range(0..10) {
-            0..=6 => self.pick(LEX).to_string(),
+            0..=6 => self.rng.pick(LEX).to_string(),
             7..=8 => MIX.to_string(),
-            _ => self.pick(&[PLAIN, "nokey"]).to_string(),
+            _ => self.rng.pick(&[PLAIN, "nokey"]).to_string(),
         }
     }
 
@@ -173,9 +170,9 @@ impl Gen {
         (0..n)
             .map(|_| {
                 if lex {
-                    self.pick(LEX).to_string()
-                } else if self.sets && self.chance(0.15) {
-                    self.pick(SETS).to_string()
+                    self.rng.pick(LEX).to_string()
+                } else if self.sets && self.rng.chance(0.15) {
+                    self.rng.pick(SETS).to_string()
                 } else {
                     self.key()
                 }
@@ -211,7 +208,7 @@ impl Gen {
             }
             300..=329 => {
                 let k = self.key();
-                if self.chance(0.5) {
+                if self.rng.chance(0.5) {
                     let m = self.member();
                     cmd(vec!["ZSCORE".into(), k, m])
                 } else {
@@ -223,7 +220,7 @@ impl Gen {
                 }
             }
             330..=359 => {
-                let name = if self.chance(0.5) { "ZRANK" } else { "ZREVRANK" };
+                let name = if self.rng.chance(0.5) { "ZRANK" } else { "ZREVRANK" };
                 let (k, m) = (self.key(), self.member());
                 cmd(vec![name.into(), k, m])
             }
@@ -239,12 +236,12 @@ impl Gen {
                 c
             }
             510..=549 => {
-                let name = if self.chance(0.5) { "ZPOPMIN" } else { "ZPOPMAX" };
+                let name = if self.rng.chance(0.5) { "ZPOPMIN" } else { "ZPOPMAX" };
                 let mut v = vec![name.to_string(), self.write_key()];
-                if self.chance(0.6) {
+                if self.rng.chance(0.6) {
                     v.push(self.count());
                 }
-                if self.chance(0.03) {
+                if self.rng.chance(0.03) {
                     v.push("1".into());
                 }
                 cmd(v)
@@ -259,7 +256,7 @@ impl Gen {
             820..=839 => self.wrong_arity(),
             840..=849 => self.refill(),
             850..=869 => {
-                let k = self.pick(LEX).to_string();
+                let k = self.rng.pick(LEX).to_string();
                 let mut v = vec!["ZADD".into(), k];
                 for _ in 0..self.rng.gen_range(1..6) {
                     v.push("0".into());
@@ -276,7 +273,7 @@ impl Gen {
                 cmd(v)
             }
             890..=899 if self.sets => {
-                let k = self.pick(SETS).to_string();
+                let k = self.rng.pick(SETS).to_string();
                 let mut v = vec!["SADD".into(), k];
                 for _ in 0..self.rng.gen_range(1..5) {
                     v.push(self.member());
@@ -290,17 +287,17 @@ impl Gen {
     fn zadd(&mut self) -> Cmd {
         let mut v = vec!["ZADD".to_string(), self.write_key()];
         for opt in ["NX", "XX", "GT", "LT", "CH", "INCR"] {
-            if self.chance(0.1) {
-                v.push(if self.chance(0.5) { opt.to_lowercase() } else { opt.to_string() });
+            if self.rng.chance(0.1) {
+                v.push(if self.rng.chance(0.5) { opt.to_lowercase() } else { opt.to_string() });
             }
         }
         let incr = v.iter().any(|a| a.eq_ignore_ascii_case("incr"));
-        let pairs = if incr && self.chance(0.9) { 1 } else { self.rng.gen_range(1..6) };
+        let pairs = if incr && self.rng.chance(0.9) { 1 } else { self.rng.gen_range(1..6) };
         for _ in 0..pairs {
             v.push(self.score());
             v.push(self.member());
         }
-        if self.chance(0.03) {
+        if self.rng.chance(0.03) {
             v.pop();
         }
         cmd(v)
@@ -330,22 +327,22 @@ impl Gen {
         let mut v = vec!["ZRANGE".to_string(), k, a, b];
         let mut opts: Vec<Vec<String>> = Vec::new();
         if let Some(by) = by {
-            if self.chance(0.97) {
+            if self.rng.chance(0.97) {
                 opts.push(vec![by.into()]);
             }
         }
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             opts.push(vec!["REV".into()]);
         }
-        if self.chance(if by.is_some() { 0.4 } else { 0.05 }) {
+        if self.rng.chance(if by.is_some() { 0.4 } else { 0.05 }) {
             let mut l = Vec::new();
             self.limit(&mut l);
             opts.push(l);
         }
-        if self.chance(if by == Some("BYLEX") { 0.05 } else { 0.4 }) {
+        if self.rng.chance(if by == Some("BYLEX") { 0.05 } else { 0.4 }) {
             opts.push(vec!["WITHSCORES".into()]);
         }
-        if self.chance(0.02) {
+        if self.rng.chance(0.02) {
             opts.push(vec!["BOGUS".into()]);
         }
         // Options may come in any order.
@@ -365,14 +362,14 @@ impl Gen {
             3 => vec!["ZRANGEBYLEX".to_string(), self.lex_key(), self.lex_item(), self.lex_item()],
             _ => vec!["ZREVRANGEBYLEX".to_string(), self.lex_key(), self.lex_item(), self.lex_item()],
         };
-        if self.chance(0.4) && !v[0].contains("LEX") {
+        if self.rng.chance(0.4) && !v[0].contains("LEX") {
             v.push("WITHSCORES".into());
         }
-        if self.chance(0.3) && v[0] != "ZREVRANGE" {
+        if self.rng.chance(0.3) && v[0] != "ZREVRANGE" {
             self.limit(&mut v);
         }
-        if self.chance(0.03) {
-            v.push(self.pick(&["REV", "BYSCORE", "WITHSCORES"]).into());
+        if self.rng.chance(0.03) {
+            v.push(self.rng.pick(&["REV", "BYSCORE", "WITHSCORES"]).into());
         }
         cmd(v)
     }
@@ -380,12 +377,12 @@ impl Gen {
     fn zmpop(&mut self) -> Cmd {
         let n = self.rng.gen_range(1..4);
         let mut v = vec!["ZMPOP".to_string()];
-        v.push(if self.chance(0.05) { self.pick(&["0", "-1", "x", "9"]).into() } else { n.to_string() });
+        v.push(if self.rng.chance(0.05) { self.rng.pick(&["0", "-1", "x", "9"]).into() } else { n.to_string() });
         for _ in 0..n {
-            v.push(if self.chance(0.2) { "nokey".into() } else { self.write_key() });
+            v.push(if self.rng.chance(0.2) { "nokey".into() } else { self.write_key() });
         }
-        v.push(self.pick(&["MIN", "max", "MAX", "min", "mid"]).into());
-        if self.chance(0.5) {
+        v.push(self.rng.pick(&["MIN", "max", "MAX", "min", "mid"]).into());
+        if self.rng.chance(0.5) {
             v.push("COUNT".into());
             v.push(self.count());
         }
@@ -398,7 +395,7 @@ impl Gen {
             0 => Cmd { args: vec![b"ZRANDMEMBER".to_vec(), k.into_bytes()], check: Check::Random(None, false) },
             _ => {
                 let n: i64 = self.rng.gen_range(-12..12);
-                let ws = self.chance(0.5);
+                let ws = self.rng.chance(0.5);
                 let mut v = vec!["ZRANDMEMBER".to_string(), k, n.to_string()];
                 if ws {
                     v.push("WITHSCORES".into());
@@ -417,7 +414,7 @@ impl Gen {
             1 => cmd(vec!["ZREMRANGEBYSCORE".into(), k, self.range_item(), self.range_item()]),
             _ => {
                 // Lex removal only where lex order is meaningful.
-                let k = self.pick(LEX).to_string();
+                let k = self.rng.pick(LEX).to_string();
                 cmd(vec!["ZREMRANGEBYLEX".into(), k, self.lex_item(), self.lex_item()])
             }
         }
@@ -425,33 +422,33 @@ impl Gen {
 
     fn setop(&mut self) -> Cmd {
         let ops = ["ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD"];
-        let op = self.pick(&ops);
+        let op = self.rng.pick(&ops);
         let store = op.ends_with("STORE");
-        let lex = store && self.chance(0.2);
+        let lex = store && self.rng.chance(0.2);
         let n = self.rng.gen_range(1..4);
         let mut v = vec![op.to_string()];
         if store {
-            v.push(if lex { self.pick(LEX).to_string() } else { self.write_key() });
+            v.push(if lex { self.rng.pick(LEX).to_string() } else { self.write_key() });
         }
-        v.push(if self.chance(0.04) { self.pick(&["0", "x", "5"]).into() } else { n.to_string() });
+        v.push(if self.rng.chance(0.04) { self.rng.pick(&["0", "x", "5"]).into() } else { n.to_string() });
         v.extend(self.setop_keys(n, lex));
         if op == "ZINTERCARD" {
-            if self.chance(0.5) {
+            if self.rng.chance(0.5) {
                 v.push("LIMIT".into());
                 v.push(self.count());
             }
         } else {
-            if op != "ZDIFF" && op != "ZDIFFSTORE" && self.chance(0.3) {
+            if op != "ZDIFF" && op != "ZDIFFSTORE" && self.rng.chance(0.3) {
                 v.push("WEIGHTS".into());
                 for _ in 0..n {
-                    v.push(self.pick(&["1", "2", "-1", "0.5", "0", "inf", "x", "3"]).into());
+                    v.push(self.rng.pick(&["1", "2", "-1", "0.5", "0", "inf", "x", "3"]).into());
                 }
             }
-            if op != "ZDIFF" && op != "ZDIFFSTORE" && self.chance(0.3) {
+            if op != "ZDIFF" && op != "ZDIFFSTORE" && self.rng.chance(0.3) {
                 v.push("AGGREGATE".into());
-                v.push(self.pick(&["SUM", "min", "MAX", "avg"]).into());
+                v.push(self.rng.pick(&["SUM", "min", "MAX", "avg"]).into());
             }
-            if !store && self.chance(0.5) {
+            if !store && self.rng.chance(0.5) {
                 v.push("WITHSCORES".into());
             }
         }
@@ -460,13 +457,13 @@ impl Gen {
 
     fn zscan(&mut self) -> Cmd {
         let mut v = vec!["ZSCAN".to_string(), self.key(), "0".into()];
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             v.push("MATCH".into());
-            v.push(self.pick(&["m1*", "*", "b*", "[0-9]*", "L*", "m?"]).into());
+            v.push(self.rng.pick(&["m1*", "*", "b*", "[0-9]*", "L*", "m?"]).into());
         }
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             v.push("COUNT".into());
-            v.push(self.pick(&["1", "5", "100", "0", "x"]).into());
+            v.push(self.rng.pick(&["1", "5", "100", "0", "x"]).into());
         }
         Cmd { args: v.into_iter().map(String::into_bytes).collect(), check: Check::ScanAll }
     }
@@ -507,8 +504,8 @@ impl Gen {
 
     /// Fills a big key (or shrinks one with a store) so encodings convert both ways.
     fn refill(&mut self) -> Cmd {
-        let k = self.pick(&["big1", "big2", "za"]).to_string();
-        if self.chance(0.3) {
+        let k = self.rng.pick(&["big1", "big2", "za"]).to_string();
+        if self.rng.chance(0.3) {
             return cmd(vec!["ZRANGESTORE".into(), k.clone(), k, "0".into(), "9".into()]);
         }
         let mut v = vec!["ZADD".to_string(), k];
@@ -519,22 +516,6 @@ impl Gen {
         }
         cmd(v)
     }
-}
-
-fn steps() -> usize {
-    std::env::var("TESSERA_ZSET_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEPS)
-}
-
-fn seeds() -> Vec<u64> {
-    match std::env::var("TESSERA_SEED") {
-        Ok(s) => vec![s.trim().parse().unwrap_or_else(|_| panic!("TESSERA_SEED={s:?} is not an integer"))],
-        Err(_) => FIXED_SEEDS.to_vec(),
-    }
-}
-
-fn call(c: &mut RawConn, args: &[Vec<u8>]) -> Result<(Vec<u8>, Reply), String> {
-    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    c.call(&refs)
 }
 
 /// Every (member, score) a full ZSCAN returns, starting from the reply to the first call.
@@ -625,10 +606,6 @@ fn check_random(
     Ok(())
 }
 
-fn show_args(args: &[&[u8]]) -> String {
-    show_cmd(&args.iter().map(|a| a.to_vec()).collect::<Vec<_>>())
-}
-
 /// The first key argument of a command (for diagnostics).
 fn c_args_key(args: &[Vec<u8>]) -> Vec<u8> {
     args.get(1).cloned().unwrap_or_default()
@@ -637,7 +614,7 @@ fn c_args_key(args: &[Vec<u8>]) -> Vec<u8> {
 /// `TESSERA_ZSET_AUDIT=1`: after every command, compare the full content of every key, to find
 /// the first command after which the servers' states differ (slow; for debugging a seed).
 fn audit() -> bool {
-    std::env::var("TESSERA_ZSET_AUDIT").is_ok_and(|v| v == "1")
+    diff::flag("TESSERA_ZSET_AUDIT")
 }
 
 fn audit_keys(a: &mut RawConn, b: &mut RawConn) -> Result<(), String> {
@@ -659,43 +636,17 @@ fn audit_keys(a: &mut RawConn, b: &mut RawConn) -> Result<(), String> {
 }
 
 fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server, sets: bool) -> Result<usize, String> {
-    let mut a = redis.raw();
-    let mut b = tessera.raw();
-    let label = format!("seed={seed} {}", if resp3 { "RESP3" } else { "RESP2" });
-    for c in [a.call(&[b"FLUSHALL"]), b.call(&[b"FLUSHALL"])] {
-        c.map_err(|e| format!("{label}: FLUSHALL: {e}"))?;
-    }
-    if resp3 {
-        a.call(&[b"HELLO", b"3"]).map_err(|e| format!("{label}: HELLO: {e}"))?;
-        b.call(&[b"HELLO", b"3"]).map_err(|e| format!("{label}: HELLO: {e}"))?;
-    }
-    // Even seeds run with tiny listpack limits, so encodings convert all the time.
-    let (entries, value) = if seed.is_multiple_of(2) { ("8", "16") } else { ("128", "64") };
-    let setup: [&[&[u8]]; 3] = [
-        &[b"SET", PLAIN.as_bytes(), b"v"],
-        &[b"CONFIG", b"SET", b"zset-max-listpack-entries", entries.as_bytes()],
-        &[b"CONFIG", b"SET", b"zset-max-listpack-value", value.as_bytes()],
-    ];
-    for args in setup {
-        for (name, conn) in [("redis", &mut a), ("tessera", &mut b)] {
-            let (raw, _) = conn.call(args).map_err(|e| format!("{label}: {name} setup: {e}"))?;
-            if raw != b"+OK\r\n" {
-                return Err(format!("{label}: {name} setup {}: {}", show_args(args), escape(&raw)));
-            }
-        }
-    }
+    let mut pass = Pass::new(seed, resp3, 12);
+    let label = &pass.label;
+    let (mut a, mut b) = diff::open(redis, tessera, resp3, label)?;
+    diff::setup_zset(&mut a, &mut b, label, seed, PLAIN)?;
     let mut gen = Gen { rng: SmallRng::seed_from_u64(seed), sets };
-    let mut history: VecDeque<String> = VecDeque::new();
-    let steps = steps();
+    let steps = diff::steps(STEPS_VAR, DEFAULT_STEPS);
     for step in 0..steps {
         let c = if step < 4 { gen.refill() } else { gen.next() };
         let shown = show_cmd(&c.args);
-        history.push_back(shown.clone());
-        if history.len() > 12 {
-            history.pop_front();
-        }
-        let (ra, pa) = call(&mut a, &c.args).map_err(|e| format!("{label} step {step}: redis {shown}: {e}"))?;
-        let (rb, pb) = call(&mut b, &c.args).map_err(|e| format!("{label} step {step}: tessera {shown}: {e}"))?;
+        pass.history.push(shown.clone());
+        let ((ra, pa), (rb, pb)) = diff::both(&mut a, &mut b, &c.args, &format!("{label} step {step}: {shown}: "))?;
         let verdict = match &c.check {
             Check::Exact => (ra == rb).then_some(()).ok_or_else(String::new),
             Check::ThenSleepMs(ms) => {
@@ -703,7 +654,7 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server, sets: bool
                 (ra == rb).then_some(()).ok_or_else(String::new)
             }
             Check::TtlSign => match (pa.int(), pb.int()) {
-                (Some(x), Some(y)) if x.signum() == y.signum() && (x > 0 || x == y) => Ok(()),
+                (Some(x), Some(y)) if diff::same_ttl_sign(x, y) => Ok(()),
                 _ => Err(String::new()),
             },
             Check::ScanAll => {
@@ -726,11 +677,12 @@ fn run_pass(seed: u64, resp3: bool, redis: &Server, tessera: &Server, sets: bool
                     .unwrap_or_default()
             };
             let (ea, eb) = (enc(&mut a), enc(&mut b));
-            return Err(format!(
-                "{label} step {step}: mismatch on {shown}\n  {why}\n  redis:   {}\n  tessera: {}\n  encoding of the first key afterwards: redis {ea}, tessera {eb}\n  last commands:\n    {}\n  rerun with TESSERA_SEED={seed}",
-                escape(&ra),
-                escape(&rb),
-                history.iter().cloned().collect::<Vec<_>>().join("\n    ")
+            return Err(pass.mismatch(
+                step,
+                &shown,
+                &why,
+                (escape(&ra), escape(&rb)),
+                &format!("encoding of the first key afterwards: redis {ea}, tessera {eb}"),
             ));
         }
     }
@@ -744,15 +696,7 @@ fn zset_family_matches_redis() {
     // Sets as inputs of ZUNION & co. only once tessera has a set family.
     let sets = !tessera.raw().cmd(&["SADD", "probe", "1"]).is_error();
     let _ = tessera.raw().cmd(&["DEL", "probe"]);
-    let mut total = 0;
-    for seed in seeds() {
-        for resp3 in [false, true] {
-            match run_pass(seed, resp3, &redis, &tessera, sets) {
-                Ok(n) => total += n,
-                Err(e) => panic!("{e}"),
-            }
-        }
-    }
+    let total = diff::run_passes(FIXED_SEEDS, |seed, resp3| run_pass(seed, resp3, &redis, &tessera, sets));
     println!("diff_zset: {total} commands compared (set inputs: {sets})");
     assert!(total >= 3000);
 }

@@ -7,6 +7,7 @@
 //! subset of these helpers, hence `allow(dead_code)`.
 #![allow(dead_code, unused_imports)]
 
+pub mod diff;
 pub mod resp;
 
 use std::collections::HashSet;
@@ -225,20 +226,9 @@ impl Server {
         let mut last_err = String::new();
         for _attempt in 0..5 {
             let port = if spec.cluster { free_cluster_port() } else { free_port() };
-            let (mut child, log_path) = spawn(spec, port, dir)?;
-            match wait_ready(&mut child, port, &log_path) {
-                Ok(()) => {
-                    return Ok(Server {
-                        port,
-                        kind: spec.kind,
-                        child: Some(child),
-                        log_path,
-                        dir: None,
-                        dir_path: dir.to_path_buf(),
-                    })
-                }
+            match Server::start_at(spec, dir, port) {
+                Ok(s) => return Ok(s),
                 Err(e) => {
-                    stop_child(&mut child, STOP_TIMEOUT);
                     let in_use = e.contains("in use") || e.contains("EADDRINUSE");
                     last_err = e;
                     if !in_use {

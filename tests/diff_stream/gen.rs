@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use rand::rngs::SmallRng;
 use rand::Rng;
 
+use super::common::diff::Draw;
 use super::common::Reply;
 
 /// Keys holding streams (two share a hash tag; all spread over both shards).
@@ -55,12 +56,6 @@ pub struct Gen {
 }
 
 impl Gen {
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.rng.gen_range(0..v.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.rng.gen_bool(p)
-    }
     fn stream_index(&mut self) -> usize {
         self.rng.gen_range(0..STREAMS.len())
     }
@@ -68,26 +63,26 @@ impl Gen {
     /// come from each server's clock.
     fn key(&mut self) -> String {
         match self.rng.gen_range(0..100) {
-            0..=87 => self.pick(STREAMS).to_string(),
+            0..=87 => self.rng.pick(STREAMS).to_string(),
             88..=94 => STR.to_string(),
             _ => "nokey".to_string(),
         }
     }
     /// A key for commands whose reply does not depend on entry IDs: `auto` too.
     fn any_key(&mut self) -> String {
-        if self.chance(0.1) {
+        if self.rng.chance(0.1) {
             return AUTO.to_string();
         }
         self.key()
     }
     fn group(&mut self) -> String {
-        if self.chance(0.05) {
+        if self.rng.chance(0.05) {
             return "nogroup".into();
         }
-        self.pick(GROUPS).to_string()
+        self.rng.pick(GROUPS).to_string()
     }
     fn consumer(&mut self) -> String {
-        self.pick(CONSUMERS).to_string()
+        self.rng.pick(CONSUMERS).to_string()
     }
 
     /// An ID near the stream's recent IDs: mostly valid, sometimes special or malformed.
@@ -132,7 +127,7 @@ impl Gen {
     /// "too large", depending on earlier system calls), which no other server can predict.
     fn id_near_with(&mut self, k: usize, max_seq: bool) -> String {
         let top = self.top[k];
-        if self.chance(0.5) && !self.known[k].is_empty() {
+        if self.rng.chance(0.5) && !self.known[k].is_empty() {
             let i = self.rng.gen_range(0..self.known[k].len());
             return self.known[k][i].clone();
         }
@@ -141,8 +136,8 @@ impl Gen {
             60..=74 => format!("{}", top.saturating_sub(self.rng.gen_range(0..40))),
             75..=79 => "0".into(),
             80..=84 => format!("{}-{}", top + self.rng.gen_range(0..5), self.rng.gen_range(0..3)),
-            85..=87 if max_seq || self.chance(0.05) => "18446744073709551615-18446744073709551615".into(),
-            88..=90 => self.pick(&["-", "+", "x", "1-x", "(", "", " 5", "-1", "1-2-3"]).into(),
+            85..=87 if max_seq || self.rng.chance(0.05) => "18446744073709551615-18446744073709551615".into(),
+            88..=90 => self.rng.pick(&["-", "+", "x", "1-x", "(", "", " 5", "-1", "1-2-3"]).into(),
             _ if max_seq => format!("{}-18446744073709551615", top.saturating_sub(self.rng.gen_range(0..40))),
             _ => format!("{}-{}", top.saturating_sub(self.rng.gen_range(0..40)), self.rng.gen_range(0..9)),
         }
@@ -169,20 +164,20 @@ impl Gen {
             0..=39 => format!("v{}", self.rng.gen_range(0..50)),
             40..=59 => format!("{}", self.rng.gen_range(-200_000i64..200_000)),
             60..=64 => format!("{}", self.rng.gen_range(0..i64::MAX)),
-            65..=69 => self.pick(&["", "-0", "007", "1e3", "9223372036854775808", "-9223372036854775808"]).into(),
+            65..=69 => self.rng.pick(&["", "-0", "007", "1e3", "9223372036854775808", "-9223372036854775808"]).into(),
             70..=89 => "x".repeat(self.rng.gen_range(20..120)),
             _ => "y".repeat(self.rng.gen_range(200..700)),
         }
     }
     fn fields(&mut self, v: &mut Vec<String>) {
         // Often the same field names, so entries share the node's master fields.
-        let same = self.chance(0.6);
+        let same = self.rng.chance(0.6);
         let n = if same { 2 } else { self.rng.gen_range(1..4) };
         for i in 0..n {
             v.push(if same {
                 ["name", "n"][i].to_string()
             } else {
-                self.pick(&["name", "n", "f", "field-with-long-name", "7"]).to_string()
+                self.rng.pick(&["name", "n", "f", "field-with-long-name", "7"]).to_string()
             });
             v.push(self.value());
         }
@@ -220,19 +215,19 @@ impl Gen {
 
     fn xadd(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.05) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.05) { self.key() } else { STREAMS[k].to_string() };
         let mut v = vec!["XADD".to_string(), key];
-        if self.chance(0.05) {
+        if self.rng.chance(0.05) {
             v.push("NOMKSTREAM".into());
         }
-        if self.chance(0.15) {
+        if self.rng.chance(0.15) {
             let top = self.top[k];
-            let strategy = self.pick(&["MAXLEN", "MINID", "maxlen"]).to_string();
+            let strategy = self.rng.pick(&["MAXLEN", "MINID", "maxlen"]).to_string();
             v.push(strategy.clone());
-            let approx = self.chance(0.5);
+            let approx = self.rng.chance(0.5);
             if approx {
                 v.push("~".into());
-            } else if self.chance(0.3) {
+            } else if self.rng.chance(0.3) {
                 v.push("=".into());
             }
             v.push(if strategy.eq_ignore_ascii_case("minid") {
@@ -240,14 +235,14 @@ impl Gen {
             } else {
                 format!("{}", self.rng.gen_range(0..40))
             });
-            if self.chance(if approx { 0.3 } else { 0.05 }) {
+            if self.rng.chance(if approx { 0.3 } else { 0.05 }) {
                 v.push("LIMIT".into());
-                v.push(self.pick(&["0", "3", "10", "100", "-1"]).into());
+                v.push(self.rng.pick(&["0", "3", "10", "100", "-1"]).into());
             }
         }
         let id = match self.rng.gen_range(0..100) {
             0..=69 => {
-                self.top[k] += if self.chance(0.9) { self.rng.gen_range(1..3) } else { 0 };
+                self.top[k] += if self.rng.chance(0.9) { self.rng.gen_range(1..3) } else { 0 };
                 format!("{}-{}", self.top[k], self.rng.gen_range(0..4))
             }
             70..=84 => {
@@ -262,7 +257,7 @@ impl Gen {
         };
         v.push(id);
         self.fields(&mut v);
-        if self.chance(0.02) {
+        if self.rng.chance(0.02) {
             v.pop();
         }
         cmd(v)
@@ -270,7 +265,7 @@ impl Gen {
 
     fn xadd_auto(&mut self) -> Cmd {
         let mut v = vec!["XADD".to_string(), AUTO.to_string()];
-        if self.chance(0.3) {
+        if self.rng.chance(0.3) {
             v.extend(["MAXLEN".into(), "~".into(), format!("{}", self.rng.gen_range(0..30))]);
         }
         v.push("*".into());
@@ -280,8 +275,8 @@ impl Gen {
 
     fn xrange(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
-        let rev = self.chance(0.4);
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let rev = self.rng.chance(0.4);
         let (a, b) = (self.range_id(k), self.range_id(k));
         let mut v = vec![if rev { "XREVRANGE" } else { "XRANGE" }.to_string(), key];
         if rev {
@@ -289,25 +284,25 @@ impl Gen {
         } else {
             v.extend([a, b]);
         }
-        if self.chance(0.2) {
+        if self.rng.chance(0.2) {
             v.extend(["-".into(), "+".into()]);
             v.truncate(4);
             v[2] = if rev { "+".into() } else { "-".into() };
             v[3] = if rev { "-".into() } else { "+".into() };
         }
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             v.push("COUNT".into());
             v.push(self.count());
         }
-        if self.chance(0.03) {
-            v.push(self.pick(&["COUNT", "foo"]).into());
+        if self.rng.chance(0.03) {
+            v.push(self.rng.pick(&["COUNT", "foo"]).into());
         }
         cmd(v)
     }
 
     fn xdel(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
         let mut v = vec!["XDEL".to_string(), key];
         for _ in 0..self.rng.gen_range(1..5) {
             v.push(self.id_near(k));
@@ -317,29 +312,29 @@ impl Gen {
 
     fn xtrim(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
         let mut v = vec!["XTRIM".to_string(), key];
-        if self.chance(0.97) {
-            let minid = self.chance(0.4);
+        if self.rng.chance(0.97) {
+            let minid = self.rng.chance(0.4);
             v.push(if minid { "MINID" } else { "MAXLEN" }.into());
-            let approx = self.chance(0.5);
+            let approx = self.rng.chance(0.5);
             if approx {
                 v.push("~".into());
-            } else if self.chance(0.2) {
+            } else if self.rng.chance(0.2) {
                 v.push("=".into());
             }
             let top = self.top[k];
             v.push(if minid {
                 format!("{}", top.saturating_sub(self.rng.gen_range(0..80)))
             } else {
-                self.pick(&["0", "3", "10", "25", "60", "-1", "x"]).into()
+                self.rng.pick(&["0", "3", "10", "25", "60", "-1", "x"]).into()
             });
-            if self.chance(0.2) {
+            if self.rng.chance(0.2) {
                 v.push("LIMIT".into());
-                v.push(self.pick(&["0", "5", "20", "x"]).into());
+                v.push(self.rng.pick(&["0", "5", "20", "x"]).into());
             }
         } else {
-            v.push(self.pick(&["LIMIT", "foo", "NOMKSTREAM"]).into());
+            v.push(self.rng.pick(&["LIMIT", "foo", "NOMKSTREAM"]).into());
             v.push("1".into());
         }
         cmd(v)
@@ -347,27 +342,27 @@ impl Gen {
 
     fn xread(&mut self) -> Cmd {
         let mut v = vec!["XREAD".to_string()];
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             v.push("COUNT".into());
             v.push(self.count());
         }
-        if self.chance(0.15) {
+        if self.rng.chance(0.15) {
             v.push("BLOCK".into());
-            v.push(self.pick(&["1", "1", "x", "-1"]).into());
+            v.push(self.rng.pick(&["1", "1", "x", "-1"]).into());
         }
-        if self.chance(0.02) {
-            v.push(self.pick(&["NOACK", "GROUP", "foo"]).into());
+        if self.rng.chance(0.02) {
+            v.push(self.rng.pick(&["NOACK", "GROUP", "foo"]).into());
         }
         v.push("STREAMS".into());
         let n = self.rng.gen_range(1..4);
         let ks: Vec<usize> = (0..n).map(|_| self.stream_index()).collect();
         for &k in &ks {
-            v.push(if self.chance(0.05) { self.key() } else { STREAMS[k].to_string() });
+            v.push(if self.rng.chance(0.05) { self.key() } else { STREAMS[k].to_string() });
         }
         for &k in &ks {
-            v.push(if self.chance(0.15) { "$".into() } else { self.id_near(k) });
+            v.push(if self.rng.chance(0.15) { "$".into() } else { self.id_near(k) });
         }
-        if self.chance(0.02) {
+        if self.rng.chance(0.02) {
             v.pop();
         }
         cmd(v)
@@ -375,7 +370,7 @@ impl Gen {
 
     fn xgroup(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
         let g = self.group();
         let mut v = vec!["XGROUP".to_string()];
         match self.rng.gen_range(0..10) {
@@ -386,20 +381,20 @@ impl Gen {
                     1 => "0".into(),
                     _ => self.id_near(k),
                 });
-                if self.chance(0.3) {
+                if self.rng.chance(0.3) {
                     v.push("MKSTREAM".into());
                 }
-                if self.chance(0.2) {
+                if self.rng.chance(0.2) {
                     v.push("ENTRIESREAD".into());
-                    v.push(self.pick(&["0", "3", "-1", "-2", "x", "100"]).into());
+                    v.push(self.rng.pick(&["0", "3", "-1", "-2", "x", "100"]).into());
                 }
             }
             4..=5 => {
                 v.extend(["SETID".into(), key, g]);
-                v.push(if self.chance(0.3) { "$".into() } else { self.id_near(k) });
-                if self.chance(0.3) {
+                v.push(if self.rng.chance(0.3) { "$".into() } else { self.id_near(k) });
+                if self.rng.chance(0.3) {
                     v.push("ENTRIESREAD".into());
-                    v.push(self.pick(&["0", "2", "-1", "-2", "x"]).into());
+                    v.push(self.rng.pick(&["0", "2", "-1", "-2", "x"]).into());
                 }
             }
             6 => v.extend(["DESTROY".into(), key, g]),
@@ -411,7 +406,7 @@ impl Gen {
                 let c = self.consumer();
                 v.extend(["DELCONSUMER".into(), key, g, c]);
             }
-            _ => v.push(self.pick(&["HELP", "help", "FOO"]).into()),
+            _ => v.push(self.rng.pick(&["HELP", "help", "FOO"]).into()),
         }
         cmd(v)
     }
@@ -420,22 +415,22 @@ impl Gen {
         let g = self.group();
         let c = self.consumer();
         let mut v = vec!["XREADGROUP".to_string(), "GROUP".into(), g, c];
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             v.push("COUNT".into());
             v.push(self.count());
         }
-        if self.chance(0.2) {
+        if self.rng.chance(0.2) {
             v.push("NOACK".into());
         }
-        if self.chance(0.1) {
+        if self.rng.chance(0.1) {
             v.push("BLOCK".into());
             v.push("1".into());
         }
         v.push("STREAMS".into());
-        let n = if self.chance(0.8) { 1 } else { 2 };
+        let n = if self.rng.chance(0.8) { 1 } else { 2 };
         let ks: Vec<usize> = (0..n).map(|_| self.stream_index()).collect();
         for &k in &ks {
-            v.push(if self.chance(0.05) { self.key() } else { STREAMS[k].to_string() });
+            v.push(if self.rng.chance(0.05) { self.key() } else { STREAMS[k].to_string() });
         }
         for &k in &ks {
             v.push(match self.rng.gen_range(0..10) {
@@ -450,7 +445,7 @@ impl Gen {
 
     fn xack(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
         let mut v = vec!["XACK".to_string(), key, self.group()];
         for _ in 0..self.rng.gen_range(1..4) {
             v.push(self.id_near(k));
@@ -460,21 +455,21 @@ impl Gen {
 
     fn xpending(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
         let mut v = vec!["XPENDING".to_string(), key, self.group()];
-        if self.chance(0.3) {
+        if self.rng.chance(0.3) {
             return cmd(v);
         }
-        if self.chance(0.3) {
+        if self.rng.chance(0.3) {
             v.push("IDLE".into());
-            v.push(self.pick(IDLES).into());
+            v.push(self.rng.pick(IDLES).into());
         }
         v.push(self.range_id(k));
         v.push(self.range_id(k));
-        if self.chance(0.95) {
+        if self.rng.chance(0.95) {
             v.push(self.count());
         }
-        if self.chance(0.4) {
+        if self.rng.chance(0.4) {
             v.push(self.consumer());
         }
         masked(v)
@@ -482,19 +477,19 @@ impl Gen {
 
     fn xclaim(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
-        let mut v = vec!["XCLAIM".to_string(), key, self.group(), self.consumer(), self.pick(IDLES).into()];
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let mut v = vec!["XCLAIM".to_string(), key, self.group(), self.consumer(), self.rng.pick(IDLES).into()];
         for _ in 0..self.rng.gen_range(0..6) {
             v.push(self.id_near(k));
         }
         let opts = ["IDLE", "TIME", "RETRYCOUNT", "FORCE", "JUSTID", "LASTID"];
         for _ in 0..self.rng.gen_range(0..3) {
-            let o = self.pick(&opts);
+            let o = self.rng.pick(&opts);
             v.push(o.to_string());
             match o {
-                "IDLE" => v.push(self.pick(&["0", "5000", "-3", "x"]).into()),
-                "TIME" => v.push(self.pick(&["0", "12345", "99999999999999", "x"]).into()),
-                "RETRYCOUNT" => v.push(self.pick(&["0", "7", "-1", "x"]).into()),
+                "IDLE" => v.push(self.rng.pick(&["0", "5000", "-3", "x"]).into()),
+                "TIME" => v.push(self.rng.pick(&["0", "12345", "99999999999999", "x"]).into()),
+                "RETRYCOUNT" => v.push(self.rng.pick(&["0", "7", "-1", "x"]).into()),
                 "LASTID" => v.push(self.id_near(k)),
                 _ => {}
             }
@@ -507,14 +502,14 @@ impl Gen {
 
     fn xautoclaim(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
-        let mut v = vec!["XAUTOCLAIM".to_string(), key, self.group(), self.consumer(), self.pick(IDLES).into()];
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let mut v = vec!["XAUTOCLAIM".to_string(), key, self.group(), self.consumer(), self.rng.pick(IDLES).into()];
         v.push(self.range_id(k));
-        if self.chance(0.5) {
+        if self.rng.chance(0.5) {
             v.push("COUNT".into());
-            v.push(self.pick(&["1", "2", "5", "20", "0", "x"]).into());
+            v.push(self.rng.pick(&["1", "2", "5", "20", "0", "x"]).into());
         }
-        if self.chance(0.3) {
+        if self.rng.chance(0.3) {
             v.push("JUSTID".into());
         }
         cmd(v)
@@ -526,32 +521,32 @@ impl Gen {
             0..=2 => cmd(vec!["XINFO".into(), "STREAM".into(), key]),
             3 | 4 => {
                 let mut v = vec!["XINFO".into(), "STREAM".into(), key, "FULL".into()];
-                if self.chance(0.5) {
+                if self.rng.chance(0.5) {
                     v.push("COUNT".into());
-                    v.push(self.pick(&["0", "1", "3", "-1", "x"]).into());
+                    v.push(self.rng.pick(&["0", "1", "3", "-1", "x"]).into());
                 }
                 masked(v)
             }
             5 | 6 => cmd(vec!["XINFO".into(), "GROUPS".into(), key]),
             7 | 8 => masked(vec!["XINFO".into(), "CONSUMERS".into(), key, self.group()]),
-            _ => cmd(vec!["XINFO".into(), self.pick(&["HELP", "FOO"]).into()]),
+            _ => cmd(vec!["XINFO".into(), self.rng.pick(&["HELP", "FOO"]).into()]),
         }
     }
 
     fn xsetid(&mut self) -> Cmd {
         let k = self.stream_index();
-        let key = if self.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
+        let key = if self.rng.chance(0.1) { self.key() } else { STREAMS[k].to_string() };
         let top = self.top[k];
         let mut v = vec!["XSETID".to_string(), key];
         v.push(match self.rng.gen_range(0..4) {
             0 => self.id_near_with(k, false),
             _ => format!("{}-{}", top + self.rng.gen_range(0..3), self.rng.gen_range(0..3)),
         });
-        if self.chance(0.3) {
+        if self.rng.chance(0.3) {
             v.push("ENTRIESADDED".into());
-            v.push(self.pick(&["0", "5", "1000", "-1", "x"]).into());
+            v.push(self.rng.pick(&["0", "5", "1000", "-1", "x"]).into());
         }
-        if self.chance(0.3) {
+        if self.rng.chance(0.3) {
             v.push("MAXDELETEDID".into());
             v.push(self.id_near(k));
         }
@@ -565,11 +560,11 @@ impl Gen {
             1 => cmd(vec!["TYPE".into(), k]),
             2 => cmd(vec!["EXISTS".into(), k]),
             3 => cmd(vec!["SET".into(), STR.into(), "v".into()]),
-            4 => cmd(vec!["DEL".into(), self.pick(STREAMS).into()]),
+            4 => cmd(vec!["DEL".into(), self.rng.pick(STREAMS).into()]),
             5 => cmd(vec!["XLEN".into(), AUTO.into()]),
             6 => cmd(vec!["EXPIRE".into(), k, "1000".into()]),
             _ => {
-                let k = self.pick(STREAMS).to_string();
+                let k = self.rng.pick(STREAMS).to_string();
                 Cmd { args: vec![b"PEXPIRE".to_vec(), k.into_bytes(), b"1".to_vec()], check: Check::ThenSleepMs(3) }
             }
         }
