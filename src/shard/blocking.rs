@@ -351,7 +351,7 @@ fn cancel_here(st: &mut ShardState, client_id: u64, why: Cancel) {
         // A wake-only waiter's home writes the timeout reply itself, after a last attempt.
         _ if w.wake_only => None,
         Cancel::Timeout | Cancel::Gone => {
-            cmds::write_timeout_reply(w.spec.name, &mut out);
+            out.null_array();
             Some(buf)
         }
     };
@@ -451,9 +451,13 @@ fn unblocked_error(resp3: bool) -> Vec<u8> {
 
 const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-fn timeout_bytes(spec: &CommandSpec, resp3: bool) -> Vec<u8> {
+/// What a blocked client gets when its timeout passes (or CLIENT UNBLOCK ... TIMEOUT): a null
+/// array for every blocking command, BLMOVE and BRPOPLPUSH included, as Redis's
+/// `replyToBlockedClientTimedOut` answers. (A client that may not block at all gets the
+/// command's own empty reply instead, `write_timeout_reply`.)
+fn timeout_bytes(_spec: &CommandSpec, resp3: bool) -> Vec<u8> {
     let mut buf = Vec::new();
-    cmds::write_timeout_reply(spec.name, &mut Out::new(&mut buf, resp3));
+    Out::new(&mut buf, resp3).null_array();
     buf
 }
 

@@ -256,6 +256,19 @@ fn blocks(spec: &CommandSpec, args: &[&[u8]]) -> bool {
     }
 }
 
+/// The (db, key) that MOVE key db and COPY src dst DB n write besides their declared keys.
+fn other_db_write<'a>(spec: &CommandSpec, args: &[&'a [u8]]) -> Option<(usize, &'a [u8])> {
+    let parse = |a: &[u8]| crate::resp::parse::parse_i64_strict(a).and_then(|n| usize::try_from(n).ok());
+    match spec.name {
+        "move" => Some((parse(args.get(2)?)?, args[1])),
+        "copy" => {
+            let at = args.iter().position(|a| a.eq_ignore_ascii_case(b"db"))?;
+            Some((parse(args.get(at + 1)?)?, args.get(2)?))
+        }
+        _ => None,
+    }
+}
+
 /// The reply of a blocking command that may not wait and found nothing.
 pub fn write_would_block_reply(spec: &CommandSpec, out: &mut Out) {
     match spec.name {
@@ -298,9 +311,9 @@ pub fn run_tracked(
             st.touch_watched(db, args[i]);
             st.blocking.signal(db, args[i]);
         }
-        // COPY ... DB n and MOVE write to another db too.
-        if spec.name == "move" || spec.name == "copy" {
-            st.touch_all_watched(None);
+        // MOVE and COPY ... DB n write the key in another db too.
+        if let Some((target, key)) = other_db_write(spec, args) {
+            st.touch_watched(target, key);
         }
     }
 }

@@ -118,13 +118,22 @@ impl ShardState {
             }
         }
     }
-    /// Marks every client watching a key of `db` (or of any db) as dirty: FLUSHDB, SWAPDB.
-    pub fn touch_all_watched(&mut self, db: Option<usize>) {
-        for ((d, _), ws) in self.watches.iter() {
-            if db.is_none_or(|x| x == *d) {
-                self.watch_dirty.extend(ws.iter().map(|w| w.0));
+    /// Before FLUSHDB/FLUSHALL (`also` None) or SWAPDB (`also` the other db): marks the clients
+    /// watching a key of `db` (or of any db) that exists there, or in `also`, as dirty (Redis's
+    /// `touchAllWatchedKeysInDb`). Watchers of absent keys keep their transaction.
+    pub fn touch_all_watched(&mut self, db: Option<usize>, also: Option<usize>) {
+        let now = unix_ms();
+        let mut dirty = Vec::new();
+        for ((d, key), ws) in self.watches.iter() {
+            if db.is_some_and(|x| x != *d) {
+                continue;
+            }
+            let exists = |i: usize| self.store.dbs.get(i).and_then(|t| t.peek(key)).is_some_and(|e| !e.is_expired(now));
+            if exists(*d) || also.is_some_and(exists) {
+                dirty.extend(ws.iter().map(|w| w.0));
             }
         }
+        self.watch_dirty.extend(dirty);
     }
     /// Wall-clock now in unix ms, as Redis's `mstime()`.
     pub fn now_ms(&self) -> u64 {

@@ -21,14 +21,84 @@ pub struct Entry {
     pub value: Value,
     /// Absolute deadline in unix ms, or `NO_EXPIRE`.
     pub expire_at_ms: u64,
-    /// Last access, unix seconds (OBJECT IDLETIME, LRU eviction).
+    /// Last access, unix seconds (OBJECT IDLETIME, LRU eviction; under an LFU policy also the
+    /// last decrement time of `lfu`, as Redis keeps both in one field).
     pub access_s: u32,
+    /// Logarithmic access counter of the LFU policies (OBJECT FREQ); sits in the entry's
+    /// padding, so it costs no memory.
+    pub lfu: u8,
+}
+
+/// The counter of a new key (Redis's `LFU_INIT_VAL`), so new keys are not evicted at once.
+pub const LFU_INIT_VAL: u8 = 5;
+
+/// The LFU settings an access needs, taken from the config when an LFU policy is selected.
+#[derive(Clone, Copy, Debug)]
+pub struct Lfu {
+    pub log_factor: u32,
+    pub decay_time_min: u32,
+}
+
+impl Lfu {
+    /// Some when `maxmemory-policy` is an LFU policy.
+    pub fn of(cfg: &crate::config::Config) -> Option<Lfu> {
+        use crate::config::MaxmemoryPolicy as P;
+        matches!(cfg.maxmemory_policy, P::VolatileLfu | P::AllkeysLfu)
+            .then_some(Lfu { log_factor: cfg.lfu_log_factor, decay_time_min: cfg.lfu_decay_time_min })
+    }
+}
+
+thread_local! {
+    static LFU_RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9e37_79b9_7f4a_7c15) };
+}
+
+/// A uniform draw in [0, 1) for the counter's logarithmic increment (xorshift; one per shard
+/// thread, like Redis's `rand()`).
+fn lfu_draw() -> f64 {
+    LFU_RNG.with(|c| {
+        let mut x = c.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
 }
 
 impl Entry {
     /// A new entry, stamped as accessed now (OBJECT IDLETIME starts at 0).
     pub fn new(value: Value) -> Self {
-        Entry { value, expire_at_ms: NO_EXPIRE, access_s: access_clock_now_s() }
+        Entry { value, expire_at_ms: NO_EXPIRE, access_s: access_clock_now_s(), lfu: LFU_INIT_VAL }
+    }
+    /// An entry with a deadline, accessed at `access_s`.
+    pub fn with(value: Value, expire_at_ms: u64, access_s: u32) -> Self {
+        Entry { value, expire_at_ms, access_s, lfu: LFU_INIT_VAL }
+    }
+    /// Records an access at `now_ms` (Redis's `updateLFU` under an LFU policy, the LRU clock
+    /// otherwise).
+    #[inline]
+    pub fn touch(&mut self, now_ms: u64, lfu: Option<Lfu>) {
+        if let Some(l) = lfu {
+            let mut counter = self.lfu_freq(now_ms, l);
+            if counter < 255 {
+                let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+                if lfu_draw() < 1.0 / (base * l.log_factor as f64 + 1.0) {
+                    counter += 1;
+                }
+            }
+            self.lfu = counter;
+        }
+        self.access_s = (now_ms / 1000) as u32;
+    }
+    /// The counter decayed by one per `lfu-decay-time` minutes since the last access (Redis's
+    /// `LFUDecrAndReturn`, what OBJECT FREQ answers).
+    pub fn lfu_freq(&self, now_ms: u64, l: Lfu) -> u8 {
+        if l.decay_time_min == 0 {
+            return self.lfu;
+        }
+        let idle_min = ((now_ms / 1000) as u32).saturating_sub(self.access_s) / 60;
+        let periods = idle_min / l.decay_time_min;
+        self.lfu.saturating_sub(u8::try_from(periods).unwrap_or(u8::MAX))
     }
     #[inline]
     pub fn is_expired(&self, now_ms: u64) -> bool {

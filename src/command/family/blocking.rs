@@ -50,7 +50,9 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// signed 64-bit millisecond count also reads as negative, as Redis's conversion makes it).
 /// A fraction of a millisecond rounds up, so a tiny timeout never means forever.
 pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static str> {
+    // Redis reads a long double, so 1e400 is a number there (and then too large: negative).
     let secs = crate::command::args::parse_f64_opt(arg)
+        .or_else(|| std::str::from_utf8(arg).ok()?.parse::<f64>().ok().filter(|v| v.is_infinite()))
         .filter(|v| !v.is_nan())
         .ok_or("ERR timeout is not a float or out of range")?;
     let ms = (secs * 1000.0).ceil();

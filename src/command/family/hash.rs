@@ -92,6 +92,7 @@ fn hash_of_mut(v: &mut Value) -> Option<&mut HashValue> {
 /// and the type checked.
 fn read_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a HashValue>, WrongType> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let store = &mut *ctx.store;
     let Some(db) = store.dbs.get_mut(ctx.dbi) else { return Ok(None) };
     match db.get(key, now_ms) {
@@ -102,7 +103,7 @@ fn read_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a HashValu
         }
         Some(e) => {
             store.keyspace_hits += 1;
-            e.access_s = access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             hash_of(&e.value).map(Some).ok_or(WrongType)
         }
     }
@@ -111,10 +112,11 @@ fn read_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a HashValu
 /// Redis's `lookupKeyWrite` for a hash: lazy expiry and the access clock, no hit/miss counts.
 fn write_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut HashValue>, WrongType> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     match ctx.db().get(key, now_ms) {
         None => Ok(None),
         Some(e) => {
-            e.access_s = access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             hash_of_mut(&mut e.value).map(Some).ok_or(WrongType)
         }
     }
@@ -125,16 +127,26 @@ fn write_hash<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut Has
 /// failed write never leaves an empty key (Redis's callers never fail after creating one).
 fn with_hash_or_create<R>(ctx: &mut DataCtx, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> Result<R, WrongType> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let access_s = access_clock_s(now_ms);
     let db = ctx.db();
     if let Some(e) = db.get(key, now_ms) {
-        e.access_s = access_s;
+        e.touch(now_ms, lfu);
         return hash_of_mut(&mut e.value).map(f).ok_or(WrongType);
     }
     let mut h = HashValue::default();
     let r = f(&mut h);
     if !h.is_empty() {
-        super::insert_key(ctx, key, Entry { value: Value::Hash(Box::new(h)), expire_at_ms: NO_EXPIRE, access_s });
+        super::insert_key(
+            ctx,
+            key,
+            Entry {
+                value: Value::Hash(Box::new(h)),
+                expire_at_ms: NO_EXPIRE,
+                access_s,
+                lfu: crate::store::keyspace::LFU_INIT_VAL,
+            },
+        );
     }
     Ok(r)
 }

@@ -97,6 +97,7 @@ fn new_entry(ctx: &DataCtx, bytes: Vec<u8>) -> Entry {
         value: Value::Str(StrValue::Bytes { data: CompactBytes::from_vec(bytes), raw: true }),
         expire_at_ms: NO_EXPIRE,
         access_s: access_clock_s(ctx.now_ms),
+        lfu: crate::store::keyspace::LFU_INIT_VAL,
     }
 }
 

@@ -227,11 +227,11 @@ fn exists(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 }
 
 fn touch(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
-    let clock = access_clock_s(ctx.now_ms);
+    let (now_ms, lfu) = (ctx.now_ms, crate::store::keyspace::Lfu::of(ctx.cfg));
     let mut n = 0;
     for k in &args[1..] {
         if let Some(e) = lookup_read(ctx, k) {
-            e.access_s = clock;
+            e.touch(now_ms, lfu);
             n += 1;
         }
     }
@@ -335,7 +335,12 @@ fn copy(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         return;
     };
     // A copy is a new object: its access time starts now (Redis duplicates the value).
-    let copy = Entry { value: e.value.clone(), expire_at_ms: e.expire_at_ms, access_s: clock };
+    let copy = Entry {
+        value: e.value.clone(),
+        expire_at_ms: e.expire_at_ms,
+        access_s: clock,
+        lfu: crate::store::keyspace::LFU_INIT_VAL,
+    };
     let now = ctx.now_ms;
     let Some(target) = ctx.store.dbs.get_mut(dst_db) else {
         out.error(error::DB_INDEX_OUT_OF_RANGE);
@@ -398,21 +403,19 @@ fn lfu_policy(ctx: &DataCtx) -> bool {
     matches!(ctx.cfg.maxmemory_policy, Policy::VolatileLfu | Policy::AllkeysLfu)
 }
 
+/// OBJECT FREQ: the key's LFU counter, decayed for the time since its last access (Redis's
+/// `LFUDecrAndReturn`); the lookup itself does not count as an access.
 fn object_freq(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
-    let lfu = lfu_policy(ctx);
-    let now_s = access_clock_s(ctx.now_ms);
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
+    let now_ms = ctx.now_ms;
     let Some(e) = lookup_object(ctx, args[2]) else {
         out.null();
         return;
     };
-    if !lfu {
-        out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
-        return;
+    match lfu {
+        Some(l) => out.int(e.lfu_freq(now_ms, l) as i64),
+        None => out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
     }
-    // No per-key counter is kept yet: answer as Redis would for a key created with
-    // LFU_INIT_VAL (5) and not read since, decayed by one per idle minute (lfu-decay-time 1).
-    let idle_min = now_s.saturating_sub(e.access_s) / 60;
-    out.int(5i64.saturating_sub(idle_min as i64).max(0));
 }
 
 fn object_idletime(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {

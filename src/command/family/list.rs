@@ -120,7 +120,12 @@ fn list_write<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut Lis
 /// `list-max-listpack-size` as Redis's `createQuicklistObject` reads it.
 fn insert_new(ctx: &mut DataCtx, key: &[u8], list: ListValue) {
     debug_assert!(!list.is_empty(), "an empty list must never be stored");
-    let entry = Entry { value: Value::List(Box::new(list)), expire_at_ms: 0, access_s: access_clock_s(ctx.now_ms) };
+    let entry = Entry {
+        value: Value::List(Box::new(list)),
+        expire_at_ms: 0,
+        access_s: access_clock_s(ctx.now_ms),
+        lfu: crate::store::keyspace::LFU_INIT_VAL,
+    };
     let old = super::insert_key(ctx, key, entry);
     debug_assert!(old.as_ref().is_none_or(|o| o.is_expired(ctx.now_ms)), "insert_new over a live key");
 }

@@ -179,3 +179,32 @@ mod tests {
         assert_eq!(h.run("memory usage k foo 1"), "-ERR syntax error\r\n");
     }
 }
+
+#[cfg(test)]
+mod lfu_tests {
+    use crate::config::MaxmemoryPolicy;
+    use crate::testing::harness::Harness;
+
+    /// The counter as Redis keeps it: 5 for a new key, +1 on the first read (certain at the
+    /// initial value), decayed by one per `lfu-decay-time` minute; OBJECT FREQ is no access.
+    #[test]
+    fn object_freq_follows_reads_and_decay() {
+        let mut h = Harness::new();
+        h.run("set k v");
+        assert!(h.run("object freq k").starts_with("-ERR An LFU maxmemory policy is not selected"));
+        h.cfg.maxmemory_policy = MaxmemoryPolicy::AllkeysLfu;
+        h.cfg.lfu_log_factor = 10;
+        h.cfg.lfu_decay_time_min = 1;
+        assert_eq!(h.run("object freq k"), ":5\r\n");
+        h.run("get k");
+        assert_eq!(h.run("object freq k"), ":6\r\n");
+        assert_eq!(h.run("object freq k"), ":6\r\n");
+        h.now_ms += 3 * 60_000;
+        assert_eq!(h.run("object freq k"), ":3\r\n");
+        h.cfg.lfu_log_factor = 0;
+        for _ in 0..300 {
+            h.run("get k");
+        }
+        assert_eq!(h.run("object freq k"), ":255\r\n");
+    }
+}

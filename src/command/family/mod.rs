@@ -74,6 +74,7 @@ pub(crate) fn lookup_read_as<'a, T: ?Sized>(
     pick: fn(&mut Value) -> Option<&mut T>,
 ) -> Result<Option<&'a mut T>, &'static str> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let store = &mut *ctx.store;
     let Some(db) = store.dbs.get_mut(ctx.dbi) else {
         return Ok(None);
@@ -86,7 +87,7 @@ pub(crate) fn lookup_read_as<'a, T: ?Sized>(
         }
         Some(e) => {
             store.keyspace_hits += 1;
-            e.access_s = keys::access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             pick(&mut e.value).map(Some).ok_or(crate::error::WRONGTYPE)
         }
     }
@@ -100,10 +101,11 @@ pub(crate) fn lookup_write_as<'a, T: ?Sized>(
     pick: fn(&mut Value) -> Option<&mut T>,
 ) -> Result<Option<&'a mut T>, &'static str> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     match ctx.db().get(key, now_ms) {
         None => Ok(None),
         Some(e) => {
-            e.access_s = keys::access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             pick(&mut e.value).map(Some).ok_or(crate::error::WRONGTYPE)
         }
     }

@@ -169,6 +169,10 @@ fn restore(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         Some(idle) => now_s.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
         None => now_s,
     };
+    // FREQ sets the LFU counter (Redis keeps it only under an LFU policy, as here).
+    if let (Some(f), Some(_)) = (o.freq, crate::store::keyspace::Lfu::of(ctx.cfg)) {
+        e.lfu = u8::try_from(f).unwrap_or(u8::MAX);
+    }
     ctx.db().insert(key, e);
     ctx.notify(class::GENERIC, "restore", key);
     out.ok();

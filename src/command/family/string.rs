@@ -102,6 +102,7 @@ enum Found<'a> {
 /// does not count those.
 fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Found<'a> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let store = &mut *ctx.store;
     let Some(db) = store.dbs.get_mut(ctx.dbi) else {
         return Found::Missing;
@@ -114,7 +115,7 @@ fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Found<'a> {
         }
         Some(e) => {
             store.keyspace_hits += 1;
-            e.access_s = access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             match str_of(&e.value) {
                 Some(s) => Found::Str(s),
                 None => Found::WrongType,
@@ -127,14 +128,15 @@ fn lookup_read<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Found<'a> {
 /// its access clock (OBJECT IDLETIME), but counts no keyspace hit or miss.
 fn lookup_write<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Option<&'a mut Entry> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let e = ctx.db().get(key, now_ms)?;
-    e.access_s = access_clock_s(now_ms);
+    e.touch(now_ms, lfu);
     Some(e)
 }
 
 /// A new entry holding `value`, stamped as accessed now.
 fn new_entry(ctx: &DataCtx, value: Value, expire_at_ms: u64) -> Entry {
-    Entry { value, expire_at_ms, access_s: access_clock_s(ctx.now_ms) }
+    Entry { value, expire_at_ms, access_s: access_clock_s(ctx.now_ms), lfu: crate::store::keyspace::LFU_INIT_VAL }
 }
 
 /// Redis compares option words as C strings, so an argument is read up to its first NUL byte

@@ -240,6 +240,7 @@ pub(crate) fn limits(ctx: &DataCtx) -> ListpackLimits {
 /// (a miss raises `keymiss`), the access clock refreshed.
 pub(crate) fn read_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut ZSetValue>, WrongType> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let store = &mut *ctx.store;
     match store.dbs[ctx.dbi].get(key, now_ms) {
         None => {
@@ -249,7 +250,7 @@ pub(crate) fn read_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&
         }
         Some(e) => {
             store.keyspace_hits += 1;
-            e.access_s = access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             match &mut e.value {
                 Value::ZSet(z) => Ok(Some(&mut **z)),
                 _ => Err(WrongType),
@@ -261,10 +262,11 @@ pub(crate) fn read_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&
 /// Looks `key` up for writing as Redis's `lookupKeyWrite`: no hit/miss counted.
 pub(crate) fn write_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&'a mut ZSetValue>, WrongType> {
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     match ctx.db().get(key, now_ms) {
         None => Ok(None),
         Some(e) => {
-            e.access_s = access_clock_s(now_ms);
+            e.touch(now_ms, lfu);
             match &mut e.value {
                 Value::ZSet(z) => Ok(Some(&mut **z)),
                 _ => Err(WrongType),
@@ -281,7 +283,12 @@ pub(crate) fn store_zset(ctx: &mut DataCtx, key: &[u8], z: ZSetValue) {
     let now_ms = ctx.now_ms;
     ctx.db().get(key, now_ms);
     ctx.store.collect_events();
-    let entry = Entry { value: Value::ZSet(Box::new(z)), expire_at_ms: 0, access_s: access_clock_s(ctx.now_ms) };
+    let entry = Entry {
+        value: Value::ZSet(Box::new(z)),
+        expire_at_ms: 0,
+        access_s: access_clock_s(ctx.now_ms),
+        lfu: crate::store::keyspace::LFU_INIT_VAL,
+    };
     insert_key(ctx, key, entry);
 }
 

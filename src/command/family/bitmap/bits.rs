@@ -301,6 +301,7 @@ pub fn bitop(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
             value: Value::Str(StrValue::from_vec_raw(result)),
             expire_at_ms: NO_EXPIRE,
             access_s: access_clock_s(ctx.now_ms),
+            lfu: crate::store::keyspace::LFU_INIT_VAL,
         };
         ctx.db().insert(dest, entry);
         ctx.notify(class::STRING, "set", dest);

@@ -16,6 +16,7 @@ fn timeouts_parse_as_redis() {
     assert_eq!(parse_timeout_ms(b"-1"), Err("ERR timeout is negative"));
     assert_eq!(parse_timeout_ms(b"1e30"), Err("ERR timeout is negative"));
     assert_eq!(parse_timeout_ms(b"inf"), Err("ERR timeout is negative"));
+    assert_eq!(parse_timeout_ms(b"1e400"), Err("ERR timeout is negative"));
     assert_eq!(parse_timeout_ms(b"9223372036854"), Ok(9_223_372_036_854_000));
     assert_eq!(parse_timeout_ms(b"9223372036854776"), Err("ERR timeout is negative"));
 }

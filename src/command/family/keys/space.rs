@@ -246,7 +246,7 @@ fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) 
         return ConnResult::Done;
     }
     if st.nshards == 1 {
-        st.touch_all_watched(db);
+        st.touch_all_watched(db, None);
         flush_shard(&mut st.store, db);
         out.ok();
         return ConnResult::Done;
@@ -254,7 +254,7 @@ fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) 
     let h = st.handle.clone();
     reply_later(out.resp3, async move {
         on_all_shards_atomically(h, move |s: &mut ShardState| {
-            s.touch_all_watched(db);
+            s.touch_all_watched(db, None);
             flush_shard(&mut s.store, db)
         })
         .await;
@@ -310,8 +310,8 @@ pub fn swapdb(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) ->
     // One change, even when a == b (Redis's dirty++ after a successful swap).
     st.store.dirty += 1;
     if st.nshards == 1 || a == b {
-        st.touch_all_watched(Some(a));
-        st.touch_all_watched(Some(b));
+        st.touch_all_watched(Some(a), Some(b));
+        st.touch_all_watched(Some(b), Some(a));
         swapdb_shard(&mut st.store, a, b);
         out.ok();
         return ConnResult::Done;
@@ -319,8 +319,8 @@ pub fn swapdb(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) ->
     let h = st.handle.clone();
     reply_later(out.resp3, async move {
         on_all_shards_atomically(h, move |s: &mut ShardState| {
-            s.touch_all_watched(Some(a));
-            s.touch_all_watched(Some(b));
+            s.touch_all_watched(Some(a), Some(b));
+            s.touch_all_watched(Some(b), Some(a));
             swapdb_shard(&mut s.store, a, b)
         })
         .await;

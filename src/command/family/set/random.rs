@@ -5,7 +5,6 @@
 //! of sampling strategies by size ratio is not copied (the replies obey the same rules).
 
 use super::{read_set, reply_member, set_of_mut};
-use crate::command::family::keys::access_clock_s;
 use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
@@ -28,9 +27,10 @@ pub(super) fn spop(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 fn spop_one(ctx: &mut DataCtx, key: &[u8], out: &mut Out) {
     let rng = &mut *ctx.rng;
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let db = &mut ctx.store.dbs[ctx.dbi];
     let Some(e) = db.get(key, now_ms) else { return out.null() };
-    e.access_s = access_clock_s(now_ms);
+    e.touch(now_ms, lfu);
     let Some(set) = set_of_mut(&mut e.value) else { return out.error(error::WRONGTYPE) };
     match set.pop_random(rng) {
         Some(m) => reply_member(out, m.as_member()),
@@ -53,9 +53,10 @@ fn spop_count(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     };
     let rng = &mut *ctx.rng;
     let now_ms = ctx.now_ms;
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
     let db = &mut ctx.store.dbs[ctx.dbi];
     let Some(e) = db.get(key, now_ms) else { return out.set(0) };
-    e.access_s = access_clock_s(now_ms);
+    e.touch(now_ms, lfu);
     let Some(set) = set_of_mut(&mut e.value) else { return out.error(error::WRONGTYPE) };
     if count == 0 {
         return out.set(0);

@@ -202,6 +202,7 @@ fn generic(
     // Lookups first (lazy expiry, hit/miss counting), failing on the first key of a wrong type.
     for k in keys {
         let now_ms = ctx.now_ms;
+        let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
         let store = &mut *ctx.store;
         match store.dbs[ctx.dbi].get(k, now_ms) {
             None => {
@@ -210,7 +211,7 @@ fn generic(
             }
             Some(e) => {
                 store.keyspace_hits += 1;
-                e.access_s = crate::command::family::keys::access_clock_s(now_ms);
+                e.touch(now_ms, lfu);
                 if !matches!(e.value, Value::ZSet(_) | Value::Set(_)) {
                     return out.error(error::WRONGTYPE);
                 }
