@@ -58,45 +58,71 @@ fn state_of(port: u16) -> String {
         .unwrap_or_default()
 }
 
-#[test]
-fn three_nodes_form_a_cluster_and_detect_failure() {
-    let dirs: Vec<TempDir> = (0..3).map(|_| TempDir::new("cluster-bus")).collect();
-    let mut nodes: Vec<Server> =
-        dirs.iter().map(|d| Server::start_in(&spec(), d.path()).unwrap_or_else(|e| panic!("{e}"))).collect();
+/// A cluster of fresh nodes (one per spec) made by `redis-cli --cluster create`, waited on
+/// until every node is ok and all agree on the topology.
+struct Formed {
+    dirs: Vec<TempDir>,
+    nodes: Vec<Server>,
+    ports: Vec<u16>,
+    addrs: Vec<String>,
+}
+
+fn form(specs: &[Spec]) -> Formed {
+    let dirs: Vec<TempDir> = specs.iter().map(|_| TempDir::new("cluster-bus")).collect();
+    let nodes: Vec<Server> =
+        specs.iter().zip(&dirs).map(|(s, d)| Server::start_in(s, d.path()).unwrap_or_else(|e| panic!("{e}"))).collect();
     let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
     let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-
     let mut create = std::process::Command::new(redis_tool("redis-cli"));
     create.arg("--cluster").arg("create").args(&addrs).args(["--cluster-replicas", "0", "--cluster-yes"]);
     let (status, out, err) = run_tool(&mut create, Duration::from_secs(120));
     assert!(status.is_some_and(|s| s.success()), "create failed: {out}\n{err}");
     assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
-
-    wait_until("every node to agree and be ok", Duration::from_secs(30), || {
+    wait_until("every node to agree and be ok", Duration::from_secs(40), || {
         let t0 = topology(ports[0]);
-        t0.len() == 3 && ports.iter().all(|&p| topology(p) == t0 && state_of(p) == "ok")
+        t0.len() == ports.len() && ports.iter().all(|&p| topology(p) == t0 && state_of(p) == "ok")
     });
+    Formed { dirs, nodes, ports, addrs }
+}
+
+/// `redis-cli --cluster check` through `addr` reports a clean cluster.
+fn check_clean(addr: &str) {
     let mut check = std::process::Command::new(redis_tool("redis-cli"));
-    check.args(["--cluster", "check", &addrs[1]]);
+    check.args(["--cluster", "check", addr]);
     let (status, out, err) = run_tool(&mut check, Duration::from_secs(60));
-    assert!(status.is_some_and(|s| s.success()), "check failed: {out}\n{err}");
+    assert!(status.is_some_and(|s| s.success()), "check via {addr} failed: {out}\n{err}");
     assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
     assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+}
 
-    // The redis crate's cluster client, following MOVED between nodes.
+/// The `redis` crate's cluster client over `addrs`, following MOVED between nodes.
+fn cluster_connection(addrs: &[String]) -> redis::cluster::ClusterConnection {
     let client = redis::cluster::ClusterClient::new(addrs.iter().map(|a| format!("redis://{a}/")).collect::<Vec<_>>())
         .expect("cluster client");
-    let mut con = client.get_connection().expect("cluster connection");
-    for i in 0..50_000 {
-        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(i).query(&mut con).expect("set");
+    client.get_connection().expect("cluster connection")
+}
+
+/// Writes `n` keys `prefix:i` = i through the cluster client; returns the keys per node.
+fn write_keys(con: &mut redis::cluster::ClusterConnection, ports: &[u16], prefix: &str, n: i64) -> Vec<i64> {
+    for i in 0..n {
+        let _: () = redis::cmd("SET").arg(format!("{prefix}:{i}")).arg(i).query(con).expect("set");
     }
+    let per_node: Vec<i64> = ports.iter().map(|&p| redis_cli(p, &["DBSIZE"]).trim().parse().unwrap_or(0)).collect();
+    assert_eq!(per_node.iter().sum::<i64>(), n);
+    assert!(per_node.iter().all(|&k| k > 0), "keys on every node: {per_node:?}");
+    per_node
+}
+
+#[test]
+fn three_nodes_form_a_cluster_and_detect_failure() {
+    let Formed { dirs, mut nodes, ports, addrs } = form(&[spec(), spec(), spec()]);
+    check_clean(&addrs[1]);
+    let mut con = cluster_connection(&addrs);
+    write_keys(&mut con, &ports, "key", 50_000);
     for i in (0..50_000).step_by(7) {
         let v: i64 = redis::cmd("GET").arg(format!("key:{i}")).query(&mut con).expect("get");
         assert_eq!(v, i);
     }
-    let total: i64 = ports.iter().map(|&p| redis_cli(p, &["DBSIZE"]).trim().parse::<i64>().unwrap_or(0)).sum();
-    assert_eq!(total, 50_000);
-    assert!(ports.iter().all(|&p| redis_cli(p, &["DBSIZE"]).trim() != "0"), "keys on every node");
 
     // PUBLISH on one node reaches a subscriber on another.
     let mut sub = nodes[1].raw();
@@ -135,45 +161,16 @@ fn three_nodes_form_a_cluster_and_detect_failure() {
 #[test]
 fn redis_and_tessera_nodes_share_a_cluster() {
     let redis_spec = Spec::redis().cluster().args(&["--cluster-node-timeout", NODE_TIMEOUT_MS]);
-    let dirs: Vec<TempDir> = (0..6).map(|_| TempDir::new("mixed-cluster")).collect();
-    let nodes: Vec<Server> = dirs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let s = if i % 2 == 0 { redis_spec.clone() } else { spec() };
-            Server::start_in(&s, d.path()).unwrap_or_else(|e| panic!("{e}"))
-        })
-        .collect();
-    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let mut create = std::process::Command::new(redis_tool("redis-cli"));
-    create.arg("--cluster").arg("create").args(&addrs).args(["--cluster-replicas", "0", "--cluster-yes"]);
-    let (status, out, err) = run_tool(&mut create, Duration::from_secs(120));
-    assert!(status.is_some_and(|s| s.success()), "create failed: {out}\n{err}");
-    wait_until("all six nodes to agree and be ok", Duration::from_secs(40), || {
-        let t0 = topology(ports[0]);
-        t0.len() == 6 && ports.iter().all(|&p| topology(p) == t0 && state_of(p) == "ok")
-    });
-    for a in [&addrs[0], &addrs[1]] {
-        let mut check = std::process::Command::new(redis_tool("redis-cli"));
-        check.args(["--cluster", "check", a]);
-        let (status, out, err) = run_tool(&mut check, Duration::from_secs(60));
-        assert!(status.is_some_and(|s| s.success()), "check via {a} failed: {out}\n{err}");
-        assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
-    }
-    let client = redis::cluster::ClusterClient::new(addrs.iter().map(|a| format!("redis://{a}/")).collect::<Vec<_>>())
-        .expect("cluster client");
-    let mut con = client.get_connection().expect("cluster connection");
-    for i in 0..3_000 {
-        let _: () = redis::cmd("SET").arg(format!("m:{i}")).arg(i).query(&mut con).expect("set");
-    }
+    let specs: Vec<Spec> = (0..6).map(|i| if i % 2 == 0 { redis_spec.clone() } else { spec() }).collect();
+    let Formed { nodes: _nodes, ports, addrs, .. } = form(&specs);
+    check_clean(&addrs[0]);
+    check_clean(&addrs[1]);
+    let mut con = cluster_connection(&addrs);
+    write_keys(&mut con, &ports, "m", 3_000);
     for i in 0..3_000 {
         let v: i64 = redis::cmd("GET").arg(format!("m:{i}")).query(&mut con).expect("get");
         assert_eq!(v, i);
     }
-    let per_node: Vec<i64> = ports.iter().map(|&p| redis_cli(p, &["DBSIZE"]).trim().parse().unwrap_or(0)).collect();
-    assert_eq!(per_node.iter().sum::<i64>(), 3_000);
-    assert!(per_node.iter().all(|&n| n > 0), "every node holds keys: {per_node:?}");
     // redis-cli -c follows MOVED from a Redis node to a Tessera node and back.
     let tessera_key = (0..3_000).find(|i| {
         let k = format!("m:{i}");
@@ -188,31 +185,9 @@ fn redis_and_tessera_nodes_share_a_cluster() {
 /// Six Tessera masters: created, checked clean, agreeing everywhere, serving a cluster client.
 #[test]
 fn six_tessera_nodes_agree() {
-    let dirs: Vec<TempDir> = (0..6).map(|_| TempDir::new("cluster-six")).collect();
-    let nodes: Vec<Server> =
-        dirs.iter().map(|d| Server::start_in(&spec(), d.path()).unwrap_or_else(|e| panic!("{e}"))).collect();
-    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let mut create = std::process::Command::new(redis_tool("redis-cli"));
-    create.arg("--cluster").arg("create").args(&addrs).args(["--cluster-replicas", "0", "--cluster-yes"]);
-    let (status, out, err) = run_tool(&mut create, Duration::from_secs(120));
-    assert!(status.is_some_and(|s| s.success()), "create failed: {out}\n{err}");
-    wait_until("all six nodes to agree and be ok", Duration::from_secs(40), || {
-        let t0 = topology(ports[0]);
-        t0.len() == 6 && ports.iter().all(|&p| topology(p) == t0 && state_of(p) == "ok")
-    });
-    let mut check = std::process::Command::new(redis_tool("redis-cli"));
-    check.args(["--cluster", "check", &addrs[5]]);
-    let (status, out, err) = run_tool(&mut check, Duration::from_secs(60));
-    assert!(status.is_some_and(|s| s.success()), "check failed: {out}\n{err}");
-    assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
-    let client = redis::cluster::ClusterClient::new(addrs.iter().map(|a| format!("redis://{a}/")).collect::<Vec<_>>())
-        .expect("cluster client");
-    let mut con = client.get_connection().expect("cluster connection");
-    for i in 0..6_000 {
-        let _: () = redis::cmd("SET").arg(format!("six:{i}")).arg(i).query(&mut con).expect("set");
-    }
-    let per_node: Vec<i64> = ports.iter().map(|&p| redis_cli(p, &["DBSIZE"]).trim().parse().unwrap_or(0)).collect();
-    assert_eq!(per_node.iter().sum::<i64>(), 6_000);
-    assert!(per_node.iter().all(|&n| n > 0), "{per_node:?}");
+    let specs: Vec<Spec> = (0..6).map(|_| spec()).collect();
+    let Formed { nodes: _nodes, ports, addrs, .. } = form(&specs);
+    check_clean(&addrs[5]);
+    let mut con = cluster_connection(&addrs);
+    write_keys(&mut con, &ports, "six", 6_000);
 }

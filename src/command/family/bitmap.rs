@@ -134,13 +134,9 @@ fn string_for_write<'a>(
     let exists = super::lookup_write_as(ctx, key, str_of)?.is_some();
     if !exists {
         let value = StrValue::from_vec_raw(vec![0; min_len]);
-        let entry = Entry {
-            value: Value::Str(value),
-            expire_at_ms: NO_EXPIRE,
-            access_s: access_clock_s(now_ms),
-            lfu: crate::store::keyspace::LFU_INIT_VAL,
-        };
-        ctx.db().insert(key, entry);
+        let entry = Entry::with(Value::Str(value), NO_EXPIRE, access_clock_s(now_ms));
+        // Redis's dbAdd: a `new` event.
+        super::insert_key(ctx, key, entry);
     }
     let Some(s) = ctx.db().get(key, now_ms).and_then(|e| str_of(&mut e.value)) else {
         debug_assert!(false, "bitmap: string vanished between two lookups");

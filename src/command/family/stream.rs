@@ -303,13 +303,9 @@ pub(crate) fn write_stream<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Optio
 
 /// Stores a new empty stream under `key` (the key was checked to be absent).
 pub(crate) fn create_stream(ctx: &mut DataCtx, key: &[u8]) {
-    let entry = Entry {
-        value: Value::Stream(Box::default()),
-        expire_at_ms: 0,
-        access_s: access_clock_s(ctx.now_ms),
-        lfu: crate::store::keyspace::LFU_INIT_VAL,
-    };
-    ctx.db().insert(key, entry);
+    let entry = Entry::with(Value::Stream(Box::default()), 0, access_clock_s(ctx.now_ms));
+    // Redis's dbAdd: a `new` event.
+    super::insert_key(ctx, key, entry);
 }
 
 // ---- replies ----

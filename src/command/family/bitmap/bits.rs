@@ -297,13 +297,9 @@ pub fn bitop(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     };
     let len = result.len();
     if len > 0 {
-        let entry = Entry {
-            value: Value::Str(StrValue::from_vec_raw(result)),
-            expire_at_ms: NO_EXPIRE,
-            access_s: access_clock_s(ctx.now_ms),
-            lfu: crate::store::keyspace::LFU_INIT_VAL,
-        };
-        ctx.db().insert(dest, entry);
+        let entry = Entry::with(Value::Str(StrValue::from_vec_raw(result)), NO_EXPIRE, access_clock_s(ctx.now_ms));
+        // Redis's setKey: a `new` event when the destination did not exist.
+        crate::command::family::insert_key(ctx, dest, entry);
         ctx.notify(class::STRING, "set", dest);
         ctx.dirty(1);
     } else if ctx.db().remove(dest).is_some() {

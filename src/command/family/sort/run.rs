@@ -303,13 +303,9 @@ fn store(ctx: &mut DataCtx, out: &mut Out, dest: &[u8], window: &[Item], gets: &
     }
     debug_assert_eq!(list.len(), output_len, "SORT STORE: stored length differs from the reply");
     if output_len > 0 {
-        let entry = Entry {
-            value: Value::List(Box::new(list)),
-            expire_at_ms: NO_EXPIRE,
-            access_s: access_clock_s(ctx.now_ms),
-            lfu: crate::store::keyspace::LFU_INIT_VAL,
-        };
-        ctx.db().insert(dest, entry);
+        let entry = Entry::with(Value::List(Box::new(list)), NO_EXPIRE, access_clock_s(ctx.now_ms));
+        // Redis's setKey: a `new` event when the destination did not exist.
+        crate::command::family::insert_key(ctx, dest, entry);
         ctx.notify(class::LIST, "sortstore", dest);
         ctx.dirty(output_len as u64);
     } else if ctx.db().remove(dest).is_some() {
