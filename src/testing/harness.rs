@@ -70,6 +70,16 @@ impl Harness {
         self.run_bytes(&args)
     }
 
+    /// Stores a string value directly (families whose own commands cannot create one).
+    pub fn set_string(&mut self, key: &str, val: &str) {
+        let v = crate::store::Value::Str(crate::store::StrValue::from_bytes(val.as_bytes()));
+        self.store.dbs[self.dbi].insert(key.as_bytes(), crate::store::Entry::new(v));
+    }
+
+    pub fn exists(&self, key: &str) -> bool {
+        self.store.dbs[self.dbi].peek(key.as_bytes()).is_some()
+    }
+
     pub fn encoding(&self, key: &str) -> &'static str {
         self.store.dbs[self.dbi].peek(key.as_bytes()).map_or("none", |e| e.value.encoding())
     }

@@ -1,76 +1,26 @@
-//! Unit tests of the hash family, run through `DataCtx` on a plain `Store` with a fixed clock.
+//! Unit tests of the hash family, run through the shared data-command harness (a plain
+//! `Store`, a fixed clock).
 //! Replies are compared as raw RESP bytes, so shapes and error texts are checked exactly.
 //! Expected replies were taken from redis-server 7.0.15.
 
 use super::COMMANDS;
-use crate::command::spec::{DataCtx, Exec};
-use crate::resp::Out;
-use crate::store::{Entry, Store, StrValue, Value};
+use crate::testing::harness::{Harness, NOW_MS};
 use std::collections::BTreeSet;
 
-const NOW_MS: u64 = 1_700_000_000_000;
-
-struct Harness {
-    store: Store,
-    cfg: crate::config::Config,
-    rng: rand::rngs::SmallRng,
-    resp3: bool,
-}
-
-impl Harness {
-    fn new() -> Self {
-        Harness {
-            store: Store::new(16),
-            cfg: crate::config::Config::default(),
-            rng: <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(7),
-            resp3: false,
+/// The bulk strings of a flat reply, in order.
+fn bulks(reply: &str) -> Vec<String> {
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    let mut v = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].starts_with('$') && lines[i] != "$-1" {
+            v.push(lines[i + 1].to_string());
+            i += 2;
+        } else {
+            i += 1;
         }
     }
-
-    /// Runs one command (arity checked as the table does) and returns the raw reply.
-    fn run_bytes(&mut self, args: &[&[u8]]) -> String {
-        let name = String::from_utf8_lossy(args[0]).to_lowercase();
-        let spec = COMMANDS.iter().find(|c| c.name == name).expect("a hash command");
-        let mut buf = Vec::new();
-        let mut out = Out::new(&mut buf, self.resp3);
-        if !spec.arity_ok(args.len()) {
-            out.error(&crate::error::wrong_arity(spec.name.as_bytes()));
-        } else if let Exec::Data(f) = spec.exec {
-            let mut ctx =
-                DataCtx { store: &mut self.store, dbi: 0, now_ms: NOW_MS, cfg: &self.cfg, rng: &mut self.rng };
-            f(&mut ctx, args, &mut out);
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    }
-
-    fn run(&mut self, line: &str) -> String {
-        let args: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
-        self.run_bytes(&args)
-    }
-
-    fn encoding(&self, key: &str) -> &'static str {
-        self.store.dbs[0].peek(key.as_bytes()).map_or("none", |e| e.value.encoding())
-    }
-
-    fn set_string(&mut self, key: &str, val: &str) {
-        self.store.dbs[0].insert(key.as_bytes(), Entry::new(Value::Str(StrValue::from_bytes(val.as_bytes()))));
-    }
-
-    /// Bulk strings of a flat reply, in order (header lines and lengths skipped).
-    fn bulks(reply: &str) -> Vec<String> {
-        let lines: Vec<&str> = reply.split("\r\n").collect();
-        let mut v = Vec::new();
-        let mut i = 0;
-        while i < lines.len() {
-            if lines[i].starts_with('$') && lines[i] != "$-1" {
-                v.push(lines[i + 1].to_string());
-                i += 2;
-            } else {
-                i += 1;
-            }
-        }
-        v
-    }
+    v
 }
 
 #[test]
@@ -222,12 +172,12 @@ fn table_reads_match_contents() {
     }
     assert_eq!(h.encoding("big"), "hashtable");
     assert_eq!(h.run("HLEN big"), ":600\r\n");
-    let all = Harness::bulks(&h.run("HGETALL big"));
+    let all = bulks(&h.run("HGETALL big"));
     let got: BTreeSet<_> = all.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
     assert_eq!(got, want);
     // HKEYS and HVALS walk the same order.
-    let keys = Harness::bulks(&h.run("HKEYS big"));
-    let vals = Harness::bulks(&h.run("HVALS big"));
+    let keys = bulks(&h.run("HKEYS big"));
+    let vals = bulks(&h.run("HVALS big"));
     assert!(keys.iter().zip(&vals).all(|(k, v)| k[1..] == v[1..]));
 }
 
@@ -305,12 +255,12 @@ fn hrandfield_shapes_and_errors() {
     assert!(r.starts_with("*5\r\n*2\r\n"), "{r}");
     h.resp3 = false;
     for _ in 0..20 {
-        let one = Harness::bulks(&h.run("HRANDFIELD h"));
+        let one = bulks(&h.run("HRANDFIELD h"));
         assert!(["a", "b", "c"].contains(&one[0].as_str()));
-        let two = Harness::bulks(&h.run("HRANDFIELD h 2"));
+        let two = bulks(&h.run("HRANDFIELD h 2"));
         assert_eq!(two.len(), 2);
         assert!(two[0] < two[1], "distinct picks from a listpack come in listpack order: {two:?}");
-        let rep = Harness::bulks(&h.run("HRANDFIELD h -10 WITHVALUES"));
+        let rep = bulks(&h.run("HRANDFIELD h -10 WITHVALUES"));
         assert_eq!(rep.len(), 20);
         let value_of = |f: &str| match f {
             "a" => "1",
@@ -331,13 +281,13 @@ fn hrandfield_on_a_table_is_uniform_enough() {
     }
     assert_eq!(h.encoding("t"), "hashtable");
     for count in [5, 400, 999] {
-        let picks = Harness::bulks(&h.run(&format!("HRANDFIELD t {count} WITHVALUES")));
+        let picks = bulks(&h.run(&format!("HRANDFIELD t {count} WITHVALUES")));
         assert_eq!(picks.len(), count * 2);
         let distinct: BTreeSet<_> = picks.chunks(2).map(|p| p[0].clone()).collect();
         assert_eq!(distinct.len(), count);
         assert!(picks.chunks(2).all(|p| p[0][1..] == p[1]));
     }
-    let all: BTreeSet<_> = (0..200).flat_map(|_| Harness::bulks(&h.run("HRANDFIELD t -50"))).collect();
+    let all: BTreeSet<_> = (0..200).flat_map(|_| bulks(&h.run("HRANDFIELD t -50"))).collect();
     assert!(all.len() > 900, "10,000 picks of 1,000 fields should see most of them: {}", all.len());
 }
 
@@ -369,7 +319,7 @@ fn hscan_listpack_and_table() {
     let mut calls = 0;
     loop {
         let r = h.run(&format!("HSCAN t {cursor} COUNT 50 MATCH f1*"));
-        let b = Harness::bulks(&r);
+        let b = bulks(&r);
         cursor = b[0].clone();
         for p in b[1..].chunks(2) {
             assert!(p[0].starts_with("f1") && p[0][1..] == p[1][1..]);

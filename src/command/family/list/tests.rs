@@ -1,60 +1,9 @@
-//! Unit tests of the list family, run through `DataCtx` on a plain `Store` with a fixed clock.
+//! Unit tests of the list family, run through the shared data-command harness (a plain
+//! `Store`, a fixed clock).
 //! Replies are compared as raw RESP bytes; the scripts below were recorded from
 //! redis-server 7.0.15 (each starts from an empty server).
 
-use crate::command::spec::{DataCtx, Exec};
-use crate::resp::Out;
-use crate::store::Store;
-
-pub(super) const NOW_MS: u64 = 1_700_000_000_000;
-
-pub(super) struct Harness {
-    pub store: Store,
-    pub cfg: crate::config::Config,
-    pub rng: rand::rngs::SmallRng,
-    pub now_ms: u64,
-    pub resp3: bool,
-}
-
-impl Harness {
-    pub fn new() -> Self {
-        Harness {
-            store: Store::new(16),
-            cfg: crate::config::Config::default(),
-            rng: <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(7),
-            now_ms: NOW_MS,
-            resp3: false,
-        }
-    }
-
-    /// Runs one data command of any family as the table resolves it.
-    pub fn run_args(&mut self, args: &[&[u8]]) -> String {
-        let mut buf = Vec::new();
-        let mut out = Out::new(&mut buf, self.resp3);
-        match crate::command::table::resolve(args) {
-            Err(e) => out.error(&e),
-            Ok(spec) => match spec.exec {
-                Exec::Data(f) => {
-                    let mut ctx = DataCtx {
-                        store: &mut self.store,
-                        dbi: 0,
-                        now_ms: self.now_ms,
-                        cfg: &self.cfg,
-                        rng: &mut self.rng,
-                    };
-                    f(&mut ctx, args, &mut out);
-                }
-                _ => panic!("not a data command: {}", spec.name),
-            },
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    }
-
-    pub fn run(&mut self, line: &str) -> String {
-        let args: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
-        self.run_args(&args)
-    }
-}
+pub(super) use crate::testing::harness::{Harness, NOW_MS};
 
 /// Runs `(command, expected reply)` pairs on a fresh store, in RESP2.
 pub(super) fn run_script(steps: &[(&str, &str)]) {

@@ -153,8 +153,8 @@ fn blocking_cores() {
 fn option_words_stop_at_nul() {
     let mut h = Harness::new();
     h.run("RPUSH k a b");
-    assert_eq!(h.run_args(&[b"LMOVE", b"k", b"d", b"left\0x", b"RIGHT"]), "$1\r\na\r\n");
-    assert_eq!(h.run_args(&[b"LINSERT", b"k", b"before\0", b"b", b"z"]), ":2\r\n");
+    assert_eq!(h.run_bytes(&[b"LMOVE", b"k", b"d", b"left\0x", b"RIGHT"]), "$1\r\na\r\n");
+    assert_eq!(h.run_bytes(&[b"LINSERT", b"k", b"before\0", b"b", b"z"]), ":2\r\n");
 }
 
 #[test]

@@ -1,74 +1,22 @@
-//! Unit tests of the set family, run through `DataCtx` on a plain `Store` with a fixed clock.
+//! Unit tests of the set family, run through the shared data-command harness (a plain `Store`,
+//! a fixed clock).
 //! Replies are compared as raw RESP bytes, so shapes and error texts are checked exactly.
 //! Expected replies were taken from redis-server 7.0.15.
 
 use super::COMMANDS;
-use crate::command::spec::{DataCtx, Exec};
-use crate::resp::Out;
-use crate::store::{Entry, Store, StrValue, Value};
+use crate::store::Value;
 
-pub(super) const NOW_MS: u64 = 1_700_000_000_000;
+pub(super) use crate::testing::harness::NOW_MS;
 pub(super) const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
-pub(super) struct Harness {
-    pub store: Store,
-    pub cfg: crate::config::Config,
-    pub rng: rand::rngs::SmallRng,
-    pub now_ms: u64,
-    pub resp3: bool,
-}
+pub(super) use crate::testing::harness::Harness;
 
-impl Harness {
-    pub fn new() -> Self {
-        Harness {
-            store: Store::new(16),
-            cfg: crate::config::Config::default(),
-            rng: <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(7),
-            now_ms: NOW_MS,
-            resp3: false,
-        }
-    }
-
-    /// Runs one command (arity checked as the table does) and returns the raw reply.
-    pub fn run_args(&mut self, args: &[&[u8]]) -> String {
-        let name = String::from_utf8_lossy(args[0]).to_lowercase();
-        let spec = COMMANDS.iter().find(|c| c.name == name).expect("a set command");
-        let mut buf = Vec::new();
-        let mut out = Out::new(&mut buf, self.resp3);
-        if !spec.arity_ok(args.len()) {
-            out.error(&crate::error::wrong_arity(spec.name.as_bytes()));
-        } else if let Exec::Data(f) = spec.exec {
-            let mut ctx =
-                DataCtx { store: &mut self.store, dbi: 0, now_ms: self.now_ms, cfg: &self.cfg, rng: &mut self.rng };
-            f(&mut ctx, args, &mut out);
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    }
-
-    pub fn run(&mut self, line: &str) -> String {
-        let args: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
-        self.run_args(&args)
-    }
-
-    pub fn set_string(&mut self, key: &str, v: &str) {
-        self.store.dbs[0].insert(key.as_bytes(), Entry::new(Value::Str(StrValue::from_bytes(v.as_bytes()))));
-    }
-
-    pub fn encoding(&self, key: &str) -> &'static str {
-        self.store.dbs[0].peek(key.as_bytes()).map_or("none", |e| e.value.encoding())
-    }
-
-    pub fn exists(&self, key: &str) -> bool {
-        self.store.dbs[0].peek(key.as_bytes()).is_some()
-    }
-
-    /// Every set in db 0 passes its encoding invariants.
-    pub fn check_sets(&self, keys: &[&str]) {
-        for k in keys {
-            if let Some(Value::Set(s)) = self.store.dbs[0].peek(k.as_bytes()).map(|e| &e.value) {
-                assert!(!s.is_empty(), "empty set kept under {k}");
-                s.assert_valid();
-            }
+/// Every set in db 0 passes its encoding invariants.
+pub(super) fn check_sets(h: &Harness, keys: &[&str]) {
+    for k in keys {
+        if let Some(Value::Set(s)) = h.store.dbs[0].peek(k.as_bytes()).map(|e| &e.value) {
+            assert!(!s.is_empty(), "empty set kept under {k}");
+            s.assert_valid();
         }
     }
 }
@@ -118,7 +66,7 @@ fn sadd_srem_scard_and_encodings() {
     assert_eq!(h.encoding("u"), "hashtable");
     assert_eq!(h.run("SADD v -0"), ":1\r\n");
     assert_eq!(h.encoding("v"), "hashtable");
-    h.check_sets(&["s", "t", "u", "v"]);
+    check_sets(&h, &["s", "t", "u", "v"]);
 }
 
 #[test]
@@ -133,12 +81,12 @@ fn intset_converts_past_max_entries() {
     let mut args: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"big".to_vec()];
     args.extend((0..512).map(|i: i64| (i * 1000 - 70_000).to_string().into_bytes()));
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    assert_eq!(h.run_args(&argv), ":512\r\n");
+    assert_eq!(h.run_bytes(&argv), ":512\r\n");
     assert_eq!(h.encoding("big"), "intset");
     assert_eq!(h.run("SADD big 1"), ":1\r\n");
     assert_eq!(h.encoding("big"), "hashtable");
     assert_eq!(h.run("SCARD big"), ":513\r\n");
-    h.check_sets(&["s", "big"]);
+    check_sets(&h, &["s", "big"]);
 }
 
 #[test]
@@ -216,7 +164,7 @@ fn smove_rules() {
     assert_eq!(h.run("SMOVE i2 dst 7"), ":1\r\n");
     assert!(!h.exists("i2"));
     assert_eq!(h.run("SCARD dst"), ":2\r\n");
-    h.check_sets(&["i", "dst"]);
+    check_sets(&h, &["i", "dst"]);
 }
 
 #[test]
@@ -284,7 +232,7 @@ fn srandmember_rules_and_shapes() {
     let mut args: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"h".to_vec()];
     args.extend((0..50).map(|i| format!("m{i}").into_bytes()));
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    h.run_args(&argv);
+    h.run_bytes(&argv);
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..100 {
         let r = h.run("SRANDMEMBER h 10");
@@ -342,10 +290,10 @@ fn sscan_intset_and_options() {
     assert_eq!(h.run("SSCAN i -1"), all);
     assert_eq!(h.run("SSCAN i 18446744073709551615"), all);
     assert_eq!(h.run("SSCAN i 5 COUNT 1"), all);
-    assert_eq!(h.run_args(&[b"SSCAN", b"i", b""]), all);
+    assert_eq!(h.run_bytes(&[b"SSCAN", b"i", b""]), all);
     assert_eq!(h.run("SSCAN i 18446744073709551616"), "-ERR invalid cursor\r\n");
     assert_eq!(h.run("SSCAN i x"), "-ERR invalid cursor\r\n");
-    assert_eq!(h.run_args(&[b"SSCAN", b"i", b" 0"]), "-ERR invalid cursor\r\n");
+    assert_eq!(h.run_bytes(&[b"SSCAN", b"i", b" 0"]), "-ERR invalid cursor\r\n");
     assert_eq!(h.run("SSCAN i 0 COUNT 0"), "-ERR syntax error\r\n");
     assert_eq!(h.run("SSCAN i 0 COUNT -1"), "-ERR syntax error\r\n");
     assert_eq!(h.run("SSCAN i 0 COUNT x"), "-ERR value is not an integer or out of range\r\n");
@@ -362,7 +310,7 @@ fn sscan_table_visits_survivors_despite_changes() {
     let mut args: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"h".to_vec()];
     args.extend((0..200).map(|i| format!("m{i}").into_bytes()));
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    h.run_args(&argv);
+    h.run_bytes(&argv);
     let mut seen = std::collections::BTreeSet::new();
     let mut cursor = "0".to_string();
     let mut calls = 0;
@@ -383,7 +331,7 @@ fn sscan_table_visits_survivors_despite_changes() {
     for i in 100..200 {
         assert!(seen.contains(&format!("m{i}")), "m{i} missed");
     }
-    h.check_sets(&["h"]);
+    check_sets(&h, &["h"]);
 }
 
 #[test]
