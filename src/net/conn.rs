@@ -39,6 +39,9 @@ pub struct Conn {
     pub dirty: bool,
     /// Queued for a send submission this iteration.
     pub flush_queued: bool,
+    /// With `appendfsync always`: (length of `out`, AOF position) pairs; the first `len`
+    /// bytes may leave once the AOF is fsynced up to the position.
+    pub aof_marks: VecDeque<(usize, u64)>,
 }
 
 impl Conn {
@@ -61,6 +64,7 @@ impl Conn {
             close_after_flush: false,
             dirty: false,
             flush_queued: false,
+            aof_marks: VecDeque::new(),
         }
     }
 

@@ -30,6 +30,7 @@ const OP_EVENTFD: u64 = 4;
 const OP_TIMER: u64 = 5;
 const OP_BLOCK_TIMER: u64 = 6;
 
+mod aof_io;
 mod bus_io;
 
 fn ud(op: u64, index: u32, gen: u32) -> u64 {
@@ -64,6 +65,8 @@ pub struct Loop {
     block_specs: slab::Slab<Box<types::Timespec>>,
     /// The cluster bus's sockets (shard 0 in cluster mode only).
     bus: bus_io::BusIo,
+    /// Replies waiting for an AOF fsync (`appendfsync always`).
+    aof_holds: aof_io::AofHolds,
 }
 
 impl Loop {
@@ -96,6 +99,7 @@ impl Loop {
             block_timer_ms: None,
             block_specs: slab::Slab::new(),
             bus: bus_io::BusIo::default(),
+            aof_holds: aof_io::AofHolds::default(),
         })
     }
 
@@ -178,9 +182,11 @@ impl Loop {
             crate::shard::notify::publish_pending(&mut self.st);
             self.deliver_pubsub();
             self.handle_kills();
+            self.aof_pump();
             self.send_mesh();
             self.submit_sends();
         }
+        self.aof_drain();
         self.shutdown_conns();
     }
 
@@ -213,6 +219,14 @@ impl Loop {
             OP_TIMER => {
                 self.cron();
                 self.arm_timer();
+                false
+            }
+            aof_io::OP_AOF_WRITE => {
+                self.on_aof_write(res);
+                false
+            }
+            aof_io::OP_AOF_FSYNC => {
+                self.on_aof_fsync(res);
                 false
             }
             OP_BLOCK_TIMER => {
@@ -403,7 +417,17 @@ impl Loop {
                 }
                 continue;
             }
-            std::mem::swap(&mut c.sending, &mut c.out);
+            let sendable = if self.st.aof.is_some() { self.aof_sendable(ci) } else { c.out.len() };
+            let c = &mut self.conns[ci];
+            if sendable == 0 {
+                continue;
+            }
+            if sendable < c.out.len() {
+                c.sending.clear();
+                c.sending.extend(c.out.drain(..sendable));
+            } else {
+                std::mem::swap(&mut c.sending, &mut c.out);
+            }
             c.send_offset = 0;
             self.submit_send(ci);
         }
@@ -742,20 +766,42 @@ impl Loop {
             return;
         }
         let out = self.st.handle.drain_outbox();
+        // With `appendfsync always`, replies wait for the fsync covering this iteration's
+        // writes, and keep their order behind replies already waiting.
+        let hold = self
+            .aof_hold_need()
+            .or_else(|| (!self.aof_holds.mesh.is_empty()).then(|| self.st.aof.as_deref().map_or(0, |a| a.appended)));
         for (dest, msgs) in out.into_iter().enumerate() {
             if msgs.is_empty() {
                 continue;
             }
-            if dest == self.st.id {
-                self.local.extend(msgs);
-                continue;
-            }
-            let peer = &self.mesh.peers[dest];
+            let mut sent = false;
             for m in msgs {
-                // A send fails only when the peer's loop has exited (shutdown).
-                let _ = peer.tx.send(m);
+                match (hold, &m) {
+                    (Some(need), MeshMsg::Reply { .. } | MeshMsg::ForwardReply(_)) => {
+                        self.aof_holds.mesh.push_back((dest, m, need))
+                    }
+                    _ if dest == self.st.id => self.local.push_back(m),
+                    _ => {
+                        // A send fails only when the peer's loop has exited (shutdown).
+                        let _ = self.mesh.peers[dest].tx.send(m);
+                        sent = true;
+                    }
+                }
             }
-            peer.wake();
+            if sent {
+                self.mesh.peers[dest].wake();
+            }
+        }
+    }
+
+    /// Sends one message now (a reply released by an fsync).
+    fn send_one(&mut self, dest: usize, m: MeshMsg) {
+        if dest == self.st.id {
+            self.local.push_back(m);
+        } else {
+            let _ = self.mesh.peers[dest].tx.send(m);
+            self.mesh.peers[dest].wake();
         }
     }
 
@@ -777,6 +823,7 @@ impl Loop {
     fn cron(&mut self) {
         self.tick += 1;
         crate::shard::runtime::cron(&mut self.st);
+        self.aof_cron();
         let timeout_s = self.st.cfg.timeout_s;
         if timeout_s > 0 && self.tick.is_multiple_of(self.st.cfg.hz.max(1) as u64) {
             let now = std::time::Instant::now();

@@ -375,18 +375,30 @@ fn persistence(o: &mut String, s: &Snapshot) {
     w!(o, "rdb_last_cow_size:0");
     w!(o, "rdb_last_load_keys_expired:{}", p.load_keys_expired);
     w!(o, "rdb_last_load_keys_loaded:{}", p.load_keys_loaded);
-    w!(o, "aof_enabled:0");
-    w!(o, "aof_rewrite_in_progress:0");
+    use crate::persist::aof::info as aof;
+    use std::sync::atomic::Ordering::Relaxed;
+    let enabled = aof::ENABLED.load(Relaxed);
+    let rewriting = aof::IN_PROGRESS.iter().any(|x| x.load(Relaxed));
+    w!(o, "aof_enabled:{}", u8::from(enabled));
+    w!(o, "aof_rewrite_in_progress:{}", u8::from(rewriting));
     w!(o, "aof_rewrite_scheduled:0");
     w!(o, "aof_last_rewrite_time_sec:-1");
     w!(o, "aof_current_rewrite_time_sec:-1");
-    w!(o, "aof_last_bgrewrite_status:ok");
-    w!(o, "aof_rewrites:0");
+    w!(o, "aof_last_bgrewrite_status:{}", if aof::LAST_REWRITE_OK.load(Relaxed) { "ok" } else { "err" });
+    w!(o, "aof_rewrites:{}", aof::REWRITES.load(Relaxed));
     w!(o, "aof_rewrites_consecutive_failures:0");
-    w!(o, "aof_last_write_status:ok");
+    w!(o, "aof_last_write_status:{}", if aof::WRITE_ERRORS.load(Relaxed) == 0 { "ok" } else { "err" });
     w!(o, "aof_last_cow_size:0");
     w!(o, "module_fork_in_progress:0");
     w!(o, "module_fork_last_cow_size:0");
+    if enabled {
+        w!(o, "aof_current_size:{}", aof::sum(&aof::CURRENT_SIZE));
+        w!(o, "aof_base_size:{}", aof::sum(&aof::BASE_SIZE));
+        w!(o, "aof_pending_rewrite:0");
+        w!(o, "aof_buffer_length:{}", aof::sum(&aof::PENDING_BYTES));
+        w!(o, "aof_pending_bio_fsync:0");
+        w!(o, "aof_delayed_fsync:{}", aof::DELAYED_FSYNC.load(Relaxed));
+    }
 }
 
 fn stats(o: &mut String, s: &Snapshot) {

@@ -256,10 +256,15 @@ async fn atomic(
                         }
                         match e {
                             Some(e) => {
+                                if let Some(aof) = st.aof.as_deref_mut() {
+                                    crate::persist::aof::log_key_state(aof, dbi, &k, Some(&e), &st.cfg);
+                                }
                                 st.store.dbs[dbi].insert(&k, e);
                             }
                             None => {
-                                st.store.dbs[dbi].remove(&k);
+                                if st.store.dbs[dbi].remove(&k).is_some() {
+                                    st.aof_log(dbi, &[b"DEL", &k]);
+                                }
                             }
                         }
                     }

@@ -71,6 +71,16 @@ pub fn dispatch(st: &mut ShardState, ci: usize, seq: u64, args: &[&[u8]], out: &
         out.error(crate::persist::status::MISCONF);
         return Dispatch::Replied;
     }
+    // After a failed AOF write (everysec/no), writes are refused until a retry succeeds.
+    if spec.has(flag::WRITE) {
+        if let Some(e) = st.aof.as_deref().and_then(|a| a.write_error.as_deref()) {
+            if in_multi {
+                st.clients[ci].multi_error = true;
+            }
+            out.error(&format!("MISCONF Errors writing to the AOF file: {e}"));
+            return Dispatch::Replied;
+        }
+    }
     if in_multi && !spec.has(flag::NO_MULTI) && !super::txn::runs_inside_multi(spec) {
         return super::txn::queue(st, ci, spec, args, out);
     }
@@ -303,6 +313,12 @@ pub fn run_tracked(
     f(&mut st.data_ctx(db), args, out);
     if out.buf.len() == start && spec.has(flag::BLOCKING) {
         write_would_block_reply(spec, out);
+    }
+    if st.store.dirty != before {
+        if let Some(aof) = st.aof.as_deref_mut() {
+            let now = crate::shard::unix_ms();
+            crate::persist::aof::log_command(aof, spec.name, args, &out.buf[start..], &st.store, db, now);
+        }
     }
     if st.store.dirty != before && (!st.watches.is_empty() || !st.blocking.is_empty()) {
         let mut idx: SmallVec<[usize; 8]> = SmallVec::new();

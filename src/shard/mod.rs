@@ -90,6 +90,8 @@ pub struct ShardState {
     /// Cluster bus actions produced outside the network loop's own bus calls (PUBLISH relay),
     /// carried out by the loop after the current iteration. Shard 0 only.
     pub bus_actions: Vec<crate::cluster::bus::Action>,
+    /// This shard's append-only file when `appendonly` is on.
+    pub aof: Option<Box<crate::persist::aof::ShardAof>>,
 }
 
 impl ShardState {
@@ -136,6 +138,13 @@ impl ShardState {
         self.watch_dirty.extend(dirty);
     }
     /// Wall-clock now in unix ms, as Redis's `mstime()`.
+    /// Appends a command to this shard's AOF, if there is one.
+    pub fn aof_log(&mut self, db: usize, args: &[&[u8]]) {
+        if let Some(a) = self.aof.as_deref_mut() {
+            a.feed(db, args);
+        }
+    }
+
     pub fn now_ms(&self) -> u64 {
         unix_ms()
     }

@@ -71,6 +71,14 @@ fn random_hex(n: usize) -> String {
     (0..n).map(|_| format!("{:x}", r.gen_range(0..16))).collect()
 }
 
+/// What a shard thread reports once it has loaded its data.
+struct Loaded {
+    rdb: Option<LoadStats>,
+    /// Shard 0's manifest of a new AOF layout, written by the main thread last.
+    deferred_manifest: Option<(std::path::PathBuf, String)>,
+    aof_commands: u64,
+}
+
 /// Runs the node until it is told to stop. Errors are startup errors, to print and exit 1.
 pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
     // Like Redis, relative paths (dump, AOF, nodes.conf) are relative to `dir`.
@@ -144,8 +152,11 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
     ));
 
     crate::persist::status::init(nshards, node.started_unix_s);
-    // A bad dump file stops startup here, before any shard exists.
-    let mut dump = crate::persist::load::open_dump(&cfg)?.map(Arc::new);
+    // With appendonly on, the AOF alone is the data (as in Redis); otherwise the dump file.
+    // A bad file stops startup here or while the shards load, before any shard serves.
+    let aof_plan = if cfg.appendonly { Some(crate::persist::aof::startup::plan(&cfg)?) } else { None };
+    let load_started = std::time::Instant::now();
+    let mut dump = if aof_plan.is_none() { crate::persist::load::open_dump(&cfg)?.map(Arc::new) } else { None };
 
     let ports = build_mesh(nshards).map_err(|e| format!("Could not create the shard mesh: {e}"))?;
     let peers = ports[0].peers.clone();
@@ -162,7 +173,8 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
         let cstate = if id == 0 { cluster_state.take() } else { None };
         let bus_ls = if id == 0 { std::mem::take(&mut bus_listeners) } else { Vec::new() };
         let dump = dump.clone();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Option<LoadStats>, String>>();
+        let aof_plan = aof_plan.clone();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Loaded, String>>();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::Builder::new()
             .name(format!("shard-{id}"))
@@ -181,6 +193,22 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                         None => None,
                     };
                 drop(dump);
+                let mut aof = None;
+                let mut deferred_manifest = None;
+                let mut aof_keys = 0;
+                if let Some(plan) = aof_plan.as_deref() {
+                    match crate::persist::aof::startup::load_shard(plan, id, nshards, &cfg, &mut store) {
+                        Ok(o) => {
+                            aof = Some(Box::new(o.aof));
+                            deferred_manifest = o.deferred_manifest;
+                            aof_keys = o.keys_loaded;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
                 let st = ShardState {
                     id,
                     nshards,
@@ -201,12 +229,13 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     blocking: Default::default(),
                     cluster_state: cstate,
                     bus_actions: Vec::new(),
+                    aof,
                     cfg,
                 };
                 match Loop::new(st, port, ls) {
                     Ok(mut l) => {
                         l.set_bus_listeners(bus_ls);
-                        let _ = ready_tx.send(Ok(loaded));
+                        let _ = ready_tx.send(Ok(Loaded { rdb: loaded, deferred_manifest, aof_commands: aof_keys }));
                         if go_rx.recv().is_ok() {
                             l.run();
                         }
@@ -221,15 +250,30 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
         threads.push(t);
     }
     let mut load_stats = Vec::new();
+    let mut deferred = None;
+    let mut aof_commands = 0;
     for (id, (ready_rx, _)) in starting.iter().enumerate() {
         match ready_rx.recv() {
-            Ok(Ok(stats)) => load_stats.extend(stats),
+            Ok(Ok(l)) => {
+                load_stats.extend(l.rdb);
+                deferred = deferred.or(l.deferred_manifest);
+                aof_commands += l.aof_commands;
+            }
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(format!("shard {id} exited during startup")),
         }
     }
     if let Some(d) = dump.take() {
         crate::persist::load::finish(&d, &load_stats);
+    }
+    if let Some(plan) = aof_plan.as_deref() {
+        crate::persist::aof::startup::commit_layout(plan, nshards, deferred)?;
+        if plan.layout.is_some() {
+            log::notice(&format!(
+                "DB loaded from append only file: {:.3} seconds ({aof_commands} records)",
+                load_started.elapsed().as_secs_f64()
+            ));
+        }
     }
     for (_, go_tx) in &starting {
         let _ = go_tx.send(());

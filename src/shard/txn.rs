@@ -255,16 +255,22 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
             if unwatch_here(st, id, &keys) {
                 return None;
             }
-            Some(
-                cmds.iter()
-                    .map(|cmd| {
-                        let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
-                        let mut buf = Vec::new();
-                        run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
-                        buf
-                    })
-                    .collect(),
-            )
+            if let Some(a) = st.aof.as_deref_mut() {
+                a.begin_multi();
+            }
+            let replies = cmds
+                .iter()
+                .map(|cmd| {
+                    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                    let mut buf = Vec::new();
+                    run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
+                    buf
+                })
+                .collect();
+            if let Some(a) = st.aof.as_deref_mut() {
+                a.end_multi();
+            }
+            Some(replies)
         };
         if s == st.id {
             write_exec_reply(out, run(st));

@@ -9,7 +9,7 @@
 
 mod expire;
 mod scan;
-mod space;
+pub mod space;
 #[cfg(test)]
 mod tests_events;
 

@@ -7,6 +7,7 @@
 //! and nothing here writes to a socket: replies go to `Out`, connection closes are requested
 //! through `ConnResult`.
 
+mod aof;
 mod command;
 mod debug;
 pub(crate) mod fanout;
@@ -162,6 +163,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Asynchronously save the dataset to disk",
         "O(1)",
         save::bgsave,
+    ),
+    server_cmd(
+        "bgrewriteaof",
+        1,
+        aof::BGREWRITEAOF_FLAGS,
+        ACL_ADMIN,
+        "1.0.0",
+        "Asynchronously rewrite the append-only file",
+        "O(1)",
+        aof::bgrewriteaof,
     ),
     server_cmd(
         "lastsave",

@@ -409,6 +409,17 @@ fn delete_slots_everywhere(st: &mut ShardState, slots: Vec<u16>) {
         st.handle.post(dest, true, move |s: &mut ShardState| {
             let (id, n) = (s.id, s.nshards);
             for &slot in s2.iter().filter(|&&sl| crate::cluster::slot::owner_shard(sl, n) == id) {
+                if s.aof.is_some() {
+                    for dbi in 0..s.store.dbs.len() {
+                        let keys: Vec<Vec<u8>> = s.store.dbs[dbi]
+                            .slot_table(slot)
+                            .map(|t| t.keys().map(|k| k.as_slice().to_vec()).collect())
+                            .unwrap_or_default();
+                        for k in keys {
+                            s.aof_log(dbi, &[b"DEL", &k]);
+                        }
+                    }
+                }
                 for db in s.store.dbs.iter_mut() {
                     db.clear_slot(slot);
                 }

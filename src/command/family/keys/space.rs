@@ -240,6 +240,14 @@ pub fn flush_shard(store: &mut Store, db: Option<usize>) -> usize {
     removed
 }
 
+/// FLUSHALL / FLUSHDB in this shard's AOF.
+fn log_flush(st: &mut ShardState, db: Option<usize>) {
+    match db {
+        None => st.aof_log(0, &[b"FLUSHALL"]),
+        Some(d) => st.aof_log(d, &[b"FLUSHDB"]),
+    }
+}
+
 fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) -> ConnResult {
     if let Err(e) = parse_flush_flags(args) {
         out.error(e);
@@ -248,6 +256,7 @@ fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) 
     if st.nshards == 1 {
         st.touch_all_watched(db, None);
         flush_shard(&mut st.store, db);
+        log_flush(st, db);
         out.ok();
         return ConnResult::Done;
     }
@@ -255,7 +264,9 @@ fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) 
     reply_later(out.resp3, async move {
         on_all_shards_atomically(h, move |s: &mut ShardState| {
             s.touch_all_watched(db, None);
-            flush_shard(&mut s.store, db)
+            let n = flush_shard(&mut s.store, db);
+            log_flush(s, db);
+            n
         })
         .await;
         Box::new(|o: &mut Out| o.ok()) as Reply
@@ -299,6 +310,12 @@ pub fn swapdb_shard(store: &mut Store, a: usize, b: usize) {
     }
 }
 
+fn log_swapdb(st: &mut ShardState, a: usize, b: usize) {
+    let (a, b) = (a.to_string(), b.to_string());
+    let db = st.aof.as_ref().and_then(|x| x.sel_db).unwrap_or(0);
+    st.aof_log(db, &[b"SWAPDB", a.as_bytes(), b.as_bytes()]);
+}
+
 pub fn swapdb(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {
     let (a, b) = match parse_swapdb(args, st.cluster.enabled, st.store.dbs.len()) {
         Ok(x) => x,
@@ -313,6 +330,7 @@ pub fn swapdb(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) ->
         st.touch_all_watched(Some(a), Some(b));
         st.touch_all_watched(Some(b), Some(a));
         swapdb_shard(&mut st.store, a, b);
+        log_swapdb(st, a, b);
         out.ok();
         return ConnResult::Done;
     }
@@ -321,7 +339,8 @@ pub fn swapdb(st: &mut ShardState, _ci: usize, args: &[&[u8]], out: &mut Out) ->
         on_all_shards_atomically(h, move |s: &mut ShardState| {
             s.touch_all_watched(Some(a), Some(b));
             s.touch_all_watched(Some(b), Some(a));
-            swapdb_shard(&mut s.store, a, b)
+            swapdb_shard(&mut s.store, a, b);
+            log_swapdb(s, a, b);
         })
         .await;
         Box::new(|o: &mut Out| o.ok()) as Reply

@@ -62,6 +62,7 @@ impl Fixture {
             blocking: Default::default(),
             cluster_state: None,
             bus_actions: Vec::new(),
+            aof: None,
             cfg,
         };
         let conn = ConnRef { index: 0, gen: 0 };
