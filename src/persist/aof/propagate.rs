@@ -149,6 +149,51 @@ fn claimed_ids<'a>(list: &[Reply<'a>]) -> Vec<&'a [u8]> {
         .collect()
 }
 
+fn parse_stream_id(b: &[u8]) -> Option<crate::store::types::stream::StreamId> {
+    let s = std::str::from_utf8(b).ok()?;
+    let (ms, seq) = s.split_once('-')?;
+    Some(crate::store::types::stream::StreamId::new(ms.parse().ok()?, seq.parse().ok()?))
+}
+
+/// A consumer group's state for `ids` after a read or claim, as Redis propagates it: the
+/// consumer, one `XCLAIM ... TIME RETRYCOUNT FORCE JUSTID LASTID` per pending ID (so delivery
+/// times and counts reload exactly), and the group's last ID and read counter.
+fn group_effects(store: &Store, db: usize, key: &[u8], group: &[u8], consumer: &[u8], ids: &[&[u8]]) -> Logged {
+    let Some(crate::store::Value::Stream(s)) = store.dbs.get(db).and_then(|d| d.peek(key)).map(|e| &e.value) else {
+        return Vec::new();
+    };
+    let Some(g) = s.group(group) else { return Vec::new() };
+    let last = g.last_id.to_string();
+    let mut out = vec![cmd(&[b"XGROUP", b"CREATECONSUMER", key, group, consumer])];
+    for id in ids {
+        let Some(p) = parse_stream_id(id).and_then(|sid| g.pel().get(&sid)) else { continue };
+        let (t, n) = (p.delivery_time_ms.to_string(), p.delivery_count.to_string());
+        out.push(cmd(&[
+            b"XCLAIM",
+            key,
+            group,
+            &p.consumer,
+            b"0",
+            id,
+            b"TIME",
+            t.as_bytes(),
+            b"RETRYCOUNT",
+            n.as_bytes(),
+            b"FORCE",
+            b"JUSTID",
+            b"LASTID",
+            last.as_bytes(),
+        ]));
+    }
+    let mut setid = cmd(&[b"XGROUP", b"SETID", key, group, last.as_bytes()]);
+    if g.entries_read >= 0 {
+        setid.push(b"ENTRIESREAD".to_vec());
+        setid.push(g.entries_read.to_string().into_bytes());
+    }
+    out.push(setid);
+    out
+}
+
 /// The commands that reproduce what `args` (named `name`, as in the command table) did.
 pub fn effects(name: &str, args: &[&[u8]], reply: &[u8], store: &Store, db: usize, now_ms: u64) -> Logged {
     let reply_val = || decode_reply(reply).map(|(r, _)| r).unwrap_or(Reply::Other);
@@ -241,39 +286,43 @@ pub fn effects(name: &str, args: &[&[u8]], reply: &[u8], store: &Store, db: usiz
             }
         }
         "xreadgroup" => {
-            // Served now: the same read without BLOCK reproduces the deliveries.
-            let mut c: Vec<Vec<u8>> = Vec::with_capacity(args.len());
-            let mut i = 0;
-            while i < args.len() {
-                if i > 0 && eq(args[i], "block") {
-                    i += 2;
-                    continue;
+            // XREADGROUP GROUP g c ... : the group state of every delivered ID.
+            let (Some(g), Some(c)) = (args.get(2), args.get(3)) else { return Vec::new() };
+            let r = reply_val();
+            let items = r.items();
+            // RESP2: [[key, entries], ...]; RESP3 (a map): [key, entries, key, entries].
+            let pairs: Vec<(&[u8], &Reply)> = match items.first() {
+                Some(Reply::Array(_)) => {
+                    items.iter().filter_map(|p| Some((p.items().first()?.bytes()?, p.items().get(1)?))).collect()
                 }
-                if eq(args[i], "streams") {
-                    c.extend(args[i..].iter().map(|a| a.to_vec()));
-                    break;
-                }
-                c.push(args[i].to_vec());
-                i += 1;
+                _ => items.chunks(2).filter_map(|p| Some((p.first()?.bytes()?, p.get(1)?))).collect(),
+            };
+            let mut out = Vec::new();
+            for (k, entries) in pairs {
+                out.extend(group_effects(store, db, k, g, c, &claimed_ids(entries.items())));
             }
-            vec![c]
+            out
         }
         "xclaim" | "xautoclaim" => {
+            if args.len() < 4 {
+                return Vec::new();
+            }
             let r = reply_val();
             let ids = if name == "xclaim" {
                 claimed_ids(r.items())
             } else {
                 claimed_ids(r.items().get(1).map(|x| x.items()).unwrap_or(&[]))
             };
-            if ids.is_empty() || args.len() < 4 {
-                return Vec::new();
+            let mut out = group_effects(store, db, key, args[2], args[3], &ids);
+            // XAUTOCLAIM drops from the PEL the IDs whose entries were deleted.
+            let deleted: Vec<&[u8]> =
+                r.items().get(2).map(|d| d.items().iter().filter_map(|x| x.bytes()).collect()).unwrap_or_default();
+            if name == "xautoclaim" && !deleted.is_empty() {
+                let mut ack = cmd(&[b"XACK", key, args[2]]);
+                ack.extend(deleted.iter().map(|d| d.to_vec()));
+                out.push(ack);
             }
-            let mut c = cmd(&[b"XCLAIM", key, args[2], args[3], b"0"]);
-            c.extend(ids.iter().map(|i| i.to_vec()));
-            if args.iter().any(|a| eq(a, "justid")) {
-                c.push(b"JUSTID".to_vec());
-            }
-            vec![c]
+            out
         }
         "restore" | "restore-asking" => match (deadline_of(store, db, key, now_ms), args.get(3)) {
             (Some(d), Some(payload)) => {
@@ -361,6 +410,7 @@ mod tests {
             NOW,
         );
         assert_eq!(strs(&l), vec!["XADD x MAXLEN ~ 10 1700000000000-0 f v"]);
+        // Consumer-group commands log the group's state; no stream here, nothing to log.
         let l = effects(
             "xreadgroup",
             &[b"XREADGROUP", b"GROUP", b"g", b"c", b"BLOCK", b"0", b"STREAMS", b"x", b">"],
@@ -369,16 +419,7 @@ mod tests {
             0,
             NOW,
         );
-        assert_eq!(strs(&l), vec!["XREADGROUP GROUP g c STREAMS x >"]);
-        let l = effects(
-            "xautoclaim",
-            &[b"XAUTOCLAIM", b"x", b"g", b"c", b"10", b"0", b"JUSTID"],
-            b"*3\r\n$3\r\n0-0\r\n*1\r\n$3\r\n1-1\r\n*0\r\n",
-            &s,
-            0,
-            NOW,
-        );
-        assert_eq!(strs(&l), vec!["XCLAIM x g c 0 1-1 JUSTID"]);
+        assert!(l.is_empty());
     }
 
     #[test]
@@ -395,5 +436,35 @@ mod tests {
         assert_eq!(r.items().len(), 2);
         assert!(decode_reply(b"$5\r\nab").is_none());
         assert!(decode_reply(b"").is_none());
+    }
+
+    #[test]
+    fn group_reads_reload_with_their_delivery_times() {
+        use crate::testing::harness::Harness;
+        let setup = |h: &mut Harness| {
+            for i in 1..=5 {
+                h.run(&format!("XADD s {i}-0 f v"));
+            }
+            h.run("XGROUP CREATE s g 0");
+        };
+        let mut live = Harness::new();
+        setup(&mut live);
+        let args: [&[u8]; 8] = [b"XREADGROUP", b"GROUP", b"g", b"alice", b"COUNT", b"3", b"STREAMS", b"s"];
+        let mut argv = args.to_vec();
+        argv.push(b">");
+        let reply = live.run_raw(&argv);
+        let logged = effects("xreadgroup", &argv, &reply, &live.store, 0, NOW);
+        assert!(strs(&logged).iter().any(|c| c.starts_with("XCLAIM s g alice 0 1-0 TIME")), "{:?}", strs(&logged));
+        // Replayed an hour later, the PEL still says when the entries were delivered.
+        let mut reload = Harness::new();
+        setup(&mut reload);
+        reload.now_ms = NOW + 3_600_000;
+        for c in &logged {
+            let v: Vec<&[u8]> = c.iter().map(|a| a.as_slice()).collect();
+            assert!(!reload.run_bytes(&v).starts_with('-'), "{:?}", strs(&vec![c.clone()]));
+        }
+        live.now_ms = NOW + 3_600_000;
+        assert_eq!(live.run("XPENDING s g - + 10"), reload.run("XPENDING s g - + 10"));
+        assert_eq!(live.run("XINFO GROUPS s"), reload.run("XINFO GROUPS s"));
     }
 }
