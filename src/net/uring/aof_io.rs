@@ -1,11 +1,12 @@
-//! The shard's AOF on its ring: one write per iteration of everything the iteration logged,
-//! an fsync linked behind it with `appendfsync always`, a standalone fsync once a second with
-//! `everysec`. With `always`, replies are held until the fsync covering them completes:
+//! The shard's AOF on its ring: one write per iteration of everything the iteration logged
+//! (while the previous one is in flight, logged bytes queue up and go in the next write); with
+//! `appendfsync always` that write carries RWF_DSYNC, so its completion means durable; with
+//! `everysec` a standalone fdatasync runs once a second. With `always`, replies are held until the fsync covering them completes:
 //! client output by marks in each connection's output buffer, mesh replies in a queue
 //! (`persist/aof/mod.rs` has the design).
 #![allow(unsafe_code)]
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, types};
 
 use super::{ud, Loop};
 use crate::config::AppendFsync;
@@ -28,7 +29,7 @@ impl Loop {
     pub(super) fn aof_pump(&mut self) {
         let Some(aof) = self.st.aof.as_deref_mut() else { return };
         let always = aof.policy == AppendFsync::Always;
-        if aof.write_inflight || (always && aof.fsync_inflight) {
+        if aof.write_inflight {
             return;
         }
         if aof.write_error.is_some() {
@@ -36,10 +37,6 @@ impl Loop {
             return;
         }
         if aof.buf.is_empty() {
-            if always && aof.synced < aof.written {
-                // A short write broke the link to its fsync: fsync now.
-                self.push_fsync();
-            }
             return;
         }
         let (fd, off, limit) = aof.write_window();
@@ -52,22 +49,15 @@ impl Loop {
         aof.inflight_done = 0;
         aof.write_inflight = true;
         let (ptr, len) = (aof.inflight.as_ptr(), aof.inflight.len() as u32);
-        let mut w = opcode::Write::new(types::Fd(fd), ptr, len).offset(off).build().user_data(ud(OP_AOF_WRITE, 0, 0));
-        let link = always && !aof.fsync_inflight;
-        if link {
-            w = w.flags(squeue::Flags::IO_LINK);
-            aof.fsync_inflight = true;
-            aof.fsync_target = aof.written + len as u64;
-        }
+        // With `always` the write itself is synchronous to the disk (RWF_DSYNC: a write and
+        // an fdatasync of its range in one operation): its completion releases the replies.
+        let flags = if always { libc::RWF_DSYNC } else { 0 };
+        let w = opcode::Write::new(types::Fd(fd), ptr, len)
+            .offset(off)
+            .rw_flags(flags)
+            .build()
+            .user_data(ud(OP_AOF_WRITE, 0, 0));
         self.push_sqe(w);
-        if link {
-            let f = opcode::Fsync::new(types::Fd(fd)).flags(types::FsyncFlags::DATASYNC).build().user_data(ud(
-                OP_AOF_FSYNC,
-                0,
-                0,
-            ));
-            self.push_sqe(f);
-        }
     }
 
     fn push_fsync(&mut self) {
@@ -103,20 +93,23 @@ impl Loop {
             aof.inflight_done = 0;
             aof.write_inflight = true;
             let (fd, off) = (aof.fd(), aof.written - aof.file_start);
+            let flags = if aof.policy == AppendFsync::Always { libc::RWF_DSYNC } else { 0 };
             let w = opcode::Write::new(types::Fd(fd), aof.inflight.as_ptr(), aof.inflight.len() as u32)
                 .offset(off)
+                .rw_flags(flags)
                 .build()
                 .user_data(ud(OP_AOF_WRITE, 0, 0));
             self.push_sqe(w);
             return;
         }
-        if aof.policy != AppendFsync::Always {
-            // Nothing waits on an fsync: the written bytes count as durable as they will be.
-            if aof.policy == AppendFsync::No {
-                aof.synced = aof.written;
-            }
-            self.aof_release();
+        match aof.policy {
+            // RWF_DSYNC: written means on disk.
+            AppendFsync::Always => aof.synced = aof.written,
+            // Never fsynced by us: written is as durable as it gets.
+            AppendFsync::No => aof.synced = aof.written,
+            AppendFsync::Everysec => {}
         }
+        self.aof_release();
     }
 
     pub(super) fn on_aof_fsync(&mut self, res: i32) {
