@@ -409,3 +409,27 @@ fn rewrite_while_clients_write() {
     assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest, "the reload equals the data at shutdown");
     assert_eq!(lost_writes(&mut c, &acked), 0);
 }
+
+#[test]
+fn appendonly_turned_on_at_run_time() {
+    let dir = TempDir::new("aof-config-set");
+    let plain = Spec::tessera(2).args(&DEBUG).args(&["--save", ""]);
+    let mut s = Server::start_in(&plain, dir.path()).expect("start");
+    let mut c = s.raw();
+    load_dataset(&mut c);
+    assert_eq!(info_field(&mut c, "aof_enabled"), "0");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), Reply::Simple(b"OK".to_vec()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "aof_enabled") != "1" {
+        assert!(Instant::now() < deadline, "the AOF did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.cmd(&["CONFIG", "SET", "appendfsync", "always"]);
+    std::thread::sleep(Duration::from_millis(300));
+    effect_commands(&mut c);
+    let before = snapshot(&mut c);
+    s.signal_and_wait(libc::SIGKILL, Duration::from_secs(10));
+    assert_check_aof(dir.path());
+    let s = Server::start_in(&aof_spec(2, "always"), dir.path()).expect("restart from the AOF");
+    assert_same_snapshot(&before, &snapshot(&mut s.raw()), "AOF started by CONFIG SET");
+}

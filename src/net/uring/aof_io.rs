@@ -52,11 +52,11 @@ impl Loop {
         // With `always` the write itself is synchronous to the disk (RWF_DSYNC: a write and
         // an fdatasync of its range in one operation): its completion releases the replies.
         let flags = if always { libc::RWF_DSYNC } else { 0 };
-        let w = opcode::Write::new(types::Fd(fd), ptr, len)
-            .offset(off)
-            .rw_flags(flags)
-            .build()
-            .user_data(ud(OP_AOF_WRITE, 0, 0));
+        let w = opcode::Write::new(types::Fd(fd), ptr, len).offset(off).rw_flags(flags).build().user_data(ud(
+            OP_AOF_WRITE,
+            0,
+            0,
+        ));
         self.push_sqe(w);
     }
 
@@ -163,9 +163,11 @@ impl Loop {
         }
     }
 
-    /// Once a cron tick: `everysec` fsync, retry after a write error, rewrite progress.
+    /// Once a cron tick: CONFIG SET appendonly/appendfsync, `everysec` fsync, retry after a
+    /// write error, rewrite progress.
     pub(super) fn aof_cron(&mut self) {
         let now = crate::shard::unix_ms();
+        self.aof_follow_config();
         let Some(aof) = self.st.aof.as_deref_mut() else { return };
         if aof.write_error.is_some() && now.saturating_sub(aof.last_fsync_ms) >= 1000 {
             aof.write_error = None;
@@ -185,6 +187,44 @@ impl Loop {
             }
         }
         crate::persist::aof::cron(&mut self.st);
+    }
+
+    /// Applies `appendonly` and `appendfsync` as CONFIG SET left them.
+    fn aof_follow_config(&mut self) {
+        let (on, policy) = (self.st.cfg.appendonly, self.st.cfg.appendfsync);
+        match self.st.aof.as_deref_mut() {
+            Some(a) if on => a.policy = policy,
+            Some(a) => {
+                // Off: closed once nothing is in flight (the kernel may still read `inflight`).
+                a.closing = true;
+                if !a.write_inflight && !a.fsync_inflight && a.rewrite.is_none() {
+                    if a.buf.is_empty() {
+                        self.st.aof = None;
+                        self.aof_release();
+                        crate::persist::aof::info::ENABLED.store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }
+            None if on => {
+                match crate::persist::aof::startup::enable_at_runtime(
+                    self.st.id,
+                    self.st.nshards,
+                    &self.st.cfg,
+                    &self.st.store,
+                ) {
+                    Ok(a) => {
+                        crate::persist::aof::info::ENABLED.store(true, std::sync::atomic::Ordering::Relaxed);
+                        crate::observe::log::notice(&format!("Append only file enabled (shard {})", self.st.id));
+                        self.st.aof = Some(Box::new(a));
+                    }
+                    Err(e) => {
+                        crate::observe::log::warning(&format!("Can't enable the append only file: {e}"));
+                        self.st.cfg.appendonly = false;
+                    }
+                }
+            }
+            None => {}
+        }
     }
 
     /// Whether a reply produced now must wait for an fsync, and the position it waits for.

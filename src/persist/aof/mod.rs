@@ -65,6 +65,8 @@ pub struct ShardAof {
     /// Total size of the shard's earlier incremental files still named by the manifest.
     pub earlier_incr_size: u64,
     pub rewrite: Option<rewrite::Rewrite>,
+    /// `appendonly` was turned off: nothing more is logged; the file closes once idle.
+    pub closing: bool,
 }
 
 impl ShardAof {
@@ -74,6 +76,9 @@ impl ShardAof {
 
     /// Appends one command (arguments) for database `db`.
     pub fn feed(&mut self, db: usize, args: &[&[u8]]) {
+        if self.closing {
+            return;
+        }
         if self.sel_db != Some(db) {
             let d = db.to_string();
             self.put(&[b"SELECT", d.as_bytes()]);

@@ -124,6 +124,7 @@ fn new_aof(
         base_size,
         earlier_incr_size: earlier,
         rewrite: None,
+        closing: false,
     }
 }
 
@@ -192,7 +193,20 @@ pub fn load_shard(
             }
         }
     }
-    let seq = plan.new_seq;
+    let (aof, deferred_manifest) = open_fresh(plan, names, plan.new_seq, shard == 0, cfg, store)?;
+    Ok(Opened { aof, deferred_manifest, keys_loaded })
+}
+
+/// Writes a fresh base of `store` and an empty incremental file with sequence `seq`, and the
+/// manifest naming them (returned instead of written when `defer_manifest`).
+fn open_fresh(
+    plan: &Plan,
+    names: Names,
+    seq: u64,
+    defer_manifest: bool,
+    cfg: &Config,
+    store: &Store,
+) -> Result<(ShardAof, Option<(PathBuf, String)>), String> {
     let base = AofFile { name: names.base_file(seq), seq, kind: FileKind::Base };
     let incr = AofFile { name: names.incr_file(seq), seq, kind: FileKind::Incr };
     let base_size = super::rewrite::write_base(&plan.dir, &base.name, store, cfg)?;
@@ -201,7 +215,7 @@ pub fn load_shard(
     file.set_len(0).map_err(|e| format!("Can't create the AOF file {}: {e}", incr_path.display()))?;
     let m = Manifest { base: Some(base), incrs: vec![incr], history: Vec::new() };
     let mpath = plan.dir.join(names.manifest());
-    let deferred_manifest = if shard == 0 {
+    let deferred_manifest = if defer_manifest {
         Some((mpath, m.to_text()))
     } else {
         manifest::write_durably(&plan.dir, &mpath, m.to_text().as_bytes())
@@ -209,7 +223,22 @@ pub fn load_shard(
         None
     };
     let aof = new_aof(plan, names, m, file, 0, base_size, 0, cfg);
-    Ok(Opened { aof, deferred_manifest, keys_loaded })
+    Ok((aof, deferred_manifest))
+}
+
+/// CONFIG SET appendonly yes: this shard starts an AOF from its current data (a new base),
+/// replacing its files of the same layout, as Redis's rewrite on enabling does.
+pub fn enable_at_runtime(shard: usize, nshards: usize, cfg: &Config, store: &Store) -> Result<ShardAof, String> {
+    let plan = plan(cfg)?;
+    let names = Names { base: plan.base.clone(), shard, nshards };
+    let old = plan.layout.as_ref().filter(|l| l.nshards == nshards).map(|l| l.manifests[shard].clone());
+    let seq = plan.new_seq.max(old.as_ref().map_or(0, |m| m.max_seq()) + 1);
+    let (aof, _) = open_fresh(&plan, names, seq, false, cfg, store)?;
+    for f in old.iter().flat_map(|m| m.base.iter().chain(&m.incrs).chain(&m.history)) {
+        let _ = std::fs::remove_file(plan.dir.join(&f.name));
+    }
+    manifest::sync_dir(&plan.dir);
+    Ok(aof)
 }
 
 /// On the main thread after every shard loaded: commits shard 0's manifest (which makes a
