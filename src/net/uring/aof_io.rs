@@ -197,12 +197,10 @@ impl Loop {
             Some(a) => {
                 // Off: closed once nothing is in flight (the kernel may still read `inflight`).
                 a.closing = true;
-                if !a.write_inflight && !a.fsync_inflight && a.rewrite.is_none() {
-                    if a.buf.is_empty() {
-                        self.st.aof = None;
-                        self.aof_release();
-                        crate::persist::aof::info::ENABLED.store(false, std::sync::atomic::Ordering::Relaxed);
-                    }
+                if !a.write_inflight && !a.fsync_inflight && a.rewrite.is_none() && a.buf.is_empty() {
+                    self.st.aof = None;
+                    self.aof_release();
+                    crate::persist::aof::info::ENABLED.store(false, std::sync::atomic::Ordering::Relaxed);
                 }
             }
             None if on => {
