@@ -729,10 +729,12 @@ w("\n".join(raw))
 w("```")
 open(out_f, "w").write("\n".join(o) + "\n")
 PY
-# Keep the section benches/cluster.sh owns.
-if [ -f benches/RESULTS.md ] && grep -q '<!-- cluster.sh begin -->' benches/RESULTS.md; then
-  { echo; sed -n '/<!-- cluster.sh begin -->/,/<!-- cluster.sh end -->/p' benches/RESULTS.md; } >>benches/RESULTS.md.new
-fi
+# Keep the sections other scripts own (benches/cluster.sh, aof.sh, persist.sh).
+for owner in cluster.sh aof.sh persist.sh; do
+  if [ -f benches/RESULTS.md ] && grep -q "<!-- $owner begin -->" benches/RESULTS.md; then
+    { echo; sed -n "/<!-- $owner begin -->/,/<!-- $owner end -->/p" benches/RESULTS.md; } >>benches/RESULTS.md.new
+  fi
+done
 mv benches/RESULTS.md.new benches/RESULTS.md
 echo "== wrote benches/RESULTS.md"
 cat benches/RESULTS.md
