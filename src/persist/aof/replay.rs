@@ -331,4 +331,32 @@ mod tests {
         let b = resp(&[&["CONFIG", "SET", "a", "b"]]);
         assert!(replay_incr(Path::new("f"), &b, true, &cfg(true), &mut Store::new(16), &mut 0).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            for ok in [false, true] {
+                let _ = replay_incr(Path::new("f"), &bytes, true, &cfg(ok), &mut Store::new(16), &mut 0);
+            }
+        }
+
+        #[test]
+        fn damaged_files_never_panic(
+            flips in proptest::collection::vec((proptest::prelude::any::<usize>(), 0u8..8), 1..6),
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            let mut b = resp(&[&["SELECT", "3"], &["MULTI"], &["RPUSH", "l", "a", "b"], &["ZADD", "z", "1", "m"], &["EXEC"],
+                &["XADD", "s", "1-1", "f", "v"], &["SWAPDB", "3", "4"], &["SET", "k", "v", "PXAT", "1"]]);
+            let n = b.len();
+            for (pos, bit) in flips {
+                b[pos % n] ^= 1 << bit;
+            }
+            b.truncate(cut % (n + 1));
+            for ok in [false, true] {
+                let _ = replay_incr(Path::new("f"), &b, true, &cfg(ok), &mut Store::new(16), &mut 0);
+            }
+        }
+    }
 }
