@@ -6,6 +6,8 @@ pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+/// A write that may grow memory while used memory is over `maxmemory` and nothing more can be evicted.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const INVALID_EXPIRE: &str = "ERR invalid expire time in '%s' command";
 pub const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";

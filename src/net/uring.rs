@@ -716,6 +716,9 @@ impl Loop {
             self.on_msg(m);
         }
         while let Ok(m) = self.mesh.inbox.try_recv() {
+            if let Some(p) = m.payload() {
+                crate::store::memory::receive_from_shard(p);
+            }
             self.on_msg(m);
         }
     }
@@ -783,6 +786,9 @@ impl Loop {
                     }
                     _ if dest == self.st.id => self.local.push_back(m),
                     _ => {
+                        if let Some(p) = m.payload() {
+                            crate::store::memory::send_to_shard(p);
+                        }
                         // A send fails only when the peer's loop has exited (shutdown).
                         let _ = self.mesh.peers[dest].tx.send(m);
                         sent = true;
@@ -800,6 +806,9 @@ impl Loop {
         if dest == self.st.id {
             self.local.push_back(m);
         } else {
+            if let Some(p) = m.payload() {
+                crate::store::memory::send_to_shard(p);
+            }
             let _ = self.mesh.peers[dest].tx.send(m);
             self.mesh.peers[dest].wake();
         }

@@ -22,6 +22,7 @@ pub struct ShardPart {
     /// (keys, keys with a TTL) per database.
     pub dbs: Vec<(u64, u64)>,
     pub expired_keys: u64,
+    pub evicted_keys: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub dirty: u64,
@@ -46,6 +47,7 @@ impl ShardPart {
             used_bytes: crate::store::memory::thread_used_bytes(),
             dbs: st.store.dbs.iter().map(|d| (d.len() as u64, d.expires_len() as u64)).collect(),
             expired_keys: st.store.expired_keys(),
+            evicted_keys: st.stats.evicted_keys,
             keyspace_hits: st.store.keyspace_hits,
             keyspace_misses: st.store.keyspace_misses,
             dirty: st.store.dirty,
@@ -135,6 +137,7 @@ impl Snapshot {
                 acc.1 += d.1;
             }
             t.expired_keys += p.expired_keys;
+            t.evicted_keys += p.evicted_keys;
             t.keyspace_hits += p.keyspace_hits;
             t.keyspace_misses += p.keyspace_misses;
             t.dirty += p.dirty;
@@ -423,7 +426,7 @@ fn stats(o: &mut String, s: &Snapshot) {
     w!(o, "expired_stale_perc:0.00");
     w!(o, "expired_time_cap_reached_count:0");
     w!(o, "expire_cycle_cpu_milliseconds:0");
-    w!(o, "evicted_keys:0");
+    w!(o, "evicted_keys:{}", t.evicted_keys);
     w!(o, "evicted_clients:0");
     w!(o, "total_eviction_exceeded_time:0");
     w!(o, "current_eviction_exceeded_time:0");

@@ -309,6 +309,10 @@ pub fn run_tracked(
     out: &mut Out,
 ) {
     let start = out.buf.len();
+    if st.cfg.maxmemory_bytes > 0 && !st.enforce_maxmemory() && spec.has(flag::DENYOOM) {
+        out.error(crate::error::OOM);
+        return;
+    }
     let before = st.store.dirty;
     f(&mut st.data_ctx(db), args, out);
     if out.buf.len() == start && spec.has(flag::BLOCKING) {

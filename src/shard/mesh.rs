@@ -90,6 +90,15 @@ impl MeshMsg {
             _ => None,
         }
     }
+    /// The large buffer a message carries between shards, for memory accounting.
+    pub fn payload(&self) -> Option<&Vec<u8>> {
+        match self {
+            MeshMsg::Forward(b) => Some(&b.raw),
+            MeshMsg::ForwardReply(r) => Some(&r.data),
+            _ => None,
+        }
+    }
+
     pub fn touches_keyspace(&self) -> bool {
         match self {
             MeshMsg::Forward(_) | MeshMsg::Call { .. } | MeshMsg::CallDeferred { .. } => true,

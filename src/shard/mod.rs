@@ -55,6 +55,8 @@ pub struct ShardStats {
     pub forwarded_commands: u64,
     pub cross_shard_txs: u64,
     pub rejected_calls: u64,
+    /// Keys removed by `maxmemory` eviction (INFO `evicted_keys`).
+    pub evicted_keys: u64,
 }
 
 pub struct ShardState {
@@ -92,6 +94,8 @@ pub struct ShardState {
     pub bus_actions: Vec<crate::cluster::bus::Action>,
     /// This shard's append-only file when `appendonly` is on.
     pub aof: Option<Box<crate::persist::aof::ShardAof>>,
+    /// Eviction candidates kept between rounds (`maxmemory` LRU/LFU policies).
+    pub evict_pool: crate::store::evict::Pool,
 }
 
 impl ShardState {
@@ -138,6 +142,48 @@ impl ShardState {
         self.watch_dirty.extend(dirty);
     }
     /// Wall-clock now in unix ms, as Redis's `mstime()`.
+    /// Keeps this shard under its share of `maxmemory` (`maxmemory / shards`, ARCHITECTURE
+    /// §3) by evicting keys as the policy says; each evicted key raises `evicted`, is logged as
+    /// DEL in the AOF and breaks its WATCHes. Returns false when memory is still over (writes
+    /// that may grow memory are then refused with -OOM). The count is this shard thread's
+    /// allocations; buffers passed between shards move their count with them
+    /// (`memory::send_to_shard`).
+    pub fn enforce_maxmemory(&mut self) -> bool {
+        let limit = self.cfg.maxmemory_bytes;
+        if limit == 0 {
+            return true;
+        }
+        let share = limit / self.nshards.max(1) as u64;
+        let used = crate::store::memory::thread_used_bytes;
+        if used() <= share as i64 {
+            return true;
+        }
+        let now = self.now_ms();
+        let (gone, over) = crate::store::evict::evict(
+            &mut self.store,
+            &self.cfg,
+            &mut self.evict_pool,
+            &mut self.rng,
+            now,
+            share,
+            used,
+        );
+        let notify =
+            crate::store::events::wanted(self.cfg.notify_keyspace_events, crate::store::events::class::EVICTED);
+        for (db, key) in gone {
+            self.stats.evicted_keys += 1;
+            self.aof_log(db, &[b"DEL", &key]);
+            if !self.watches.is_empty() {
+                self.touch_watched(db, &key);
+            }
+            if notify {
+                let class = crate::store::events::class::EVICTED;
+                self.store.events.push(crate::store::events::KeyEvent { class, event: "evicted", db: db as u32, key });
+            }
+        }
+        !over
+    }
+
     /// Appends a command to this shard's AOF, if there is one.
     pub fn aof_log(&mut self, db: usize, args: &[&[u8]]) {
         if let Some(a) = self.aof.as_deref_mut() {

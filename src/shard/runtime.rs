@@ -230,6 +230,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     cluster_state: cstate,
                     bus_actions: Vec::new(),
                     aof,
+                    evict_pool: Default::default(),
                     cfg,
                 };
                 match Loop::new(st, port, ls) {
@@ -325,6 +326,7 @@ pub fn cron(st: &mut ShardState) {
     if !st.active_expire || st.frozen_by.is_some() {
         return;
     }
+    st.enforce_maxmemory();
     // Active expiry: the TTL index is ordered, so each round removes exactly the due keys,
     // bounded by a time budget per tick as Redis's slow cycle (25% of a tick at hz 10).
     let start = std::time::Instant::now();

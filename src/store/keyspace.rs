@@ -296,6 +296,25 @@ impl Db {
         table.len()
     }
 
+    /// The key with the soonest deadline (volatile-ttl eviction).
+    pub fn soonest_deadline(&self) -> Option<(u64, &[u8])> {
+        self.expires.first().map(|(d, k)| (*d, k.as_slice()))
+    }
+
+    /// A random key with a TTL, for sampling: a random point between the soonest and the
+    /// latest deadline, then the next key from there (biased towards keys after gaps; fine
+    /// for eviction sampling, and O(log n)).
+    pub fn random_volatile(&self, rng: &mut impl rand::Rng) -> Option<(u64, &[u8])> {
+        let lo = self.expires.first()?.0;
+        let hi = self.expires.last()?.0;
+        let at = if hi > lo { rng.gen_range(lo..=hi) } else { lo };
+        self.expires
+            .range((at, CompactBytes::new(b""))..)
+            .next()
+            .or_else(|| self.expires.first())
+            .map(|(d, k)| (*d, k.as_slice()))
+    }
+
     /// A uniformly random key among live and not-yet-collected keys, or None when empty.
     pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&[u8]> {
         if self.keys == 0 {

@@ -98,3 +98,35 @@ pub fn rss_bytes() -> u64 {
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * page.max(0) as u64
 }
+
+/// The counted size of `buf`'s heap block (0 when it has none).
+fn block_bytes(buf: &Vec<u8>) -> i64 {
+    if buf.capacity() == 0 {
+        return 0;
+    }
+    // Shard threads exist only in the server binary, whose global allocator is `CountingAlloc`
+    // (main.rs): a shard's heap blocks come from jemalloc, as `usable` requires.
+    usable(buf.as_ptr() as *mut u8) as i64
+}
+
+fn is_shard() -> bool {
+    IS_SHARD.try_with(|s| s.get()).unwrap_or(false)
+}
+
+/// A buffer leaves this shard for another shard, which will free it (a forwarded batch, a
+/// forwarded reply): its bytes stop counting here. Pairs with `receive_from_shard` on the
+/// receiving shard, so each shard's count stays its own and `maxmemory / shards` holds.
+pub fn send_to_shard(buf: &Vec<u8>) {
+    if is_shard() {
+        let n = block_bytes(buf);
+        let _ = THREAD_USED.try_with(|c| c.set(c.get() - n));
+    }
+}
+
+/// A buffer another shard sent arrives here: its bytes count here from now on.
+pub fn receive_from_shard(buf: &Vec<u8>) {
+    if is_shard() {
+        let n = block_bytes(buf);
+        let _ = THREAD_USED.try_with(|c| c.set(c.get() + n));
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod bytes;
 pub mod events;
+pub mod evict;
 pub mod keyspace;
 pub mod listpack;
 pub mod memory;

@@ -63,6 +63,7 @@ impl Fixture {
             cluster_state: None,
             bus_actions: Vec::new(),
             aof: None,
+            evict_pool: Default::default(),
             cfg,
         };
         let conn = ConnRef { index: 0, gen: 0 };
