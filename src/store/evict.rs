@@ -184,10 +184,7 @@ mod tests {
     }
 
     fn cfg(p: P) -> Config {
-        let mut c = Config::default();
-        c.maxmemory_policy = p;
-        c.maxmemory_samples = 5;
-        c
+        Config { maxmemory_policy: p, maxmemory_samples: 5, ..Config::default() }
     }
 
     #[test]
