@@ -54,6 +54,12 @@ impl CompactBytes {
     }
 }
 
+impl Default for CompactBytes {
+    fn default() -> Self {
+        CompactBytes::Inline { len: 0, data: [0; INLINE_CAP] }
+    }
+}
+
 impl std::ops::Deref for CompactBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

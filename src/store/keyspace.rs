@@ -10,7 +10,6 @@ use super::bytes::CompactBytes;
 use super::value::Value;
 use crate::cluster::slot::key_slot;
 use crate::limits::SLOT_COUNT;
-use hashbrown::HashMap;
 use std::collections::BTreeSet;
 
 /// No expiry.
@@ -112,7 +111,7 @@ pub fn access_clock_now_s() -> u32 {
     s.min(u32::MAX as u64) as u32
 }
 
-pub type SlotTable = HashMap<CompactBytes, Entry>;
+pub use super::slot_table::SlotTable;
 
 pub struct Db {
     slots: Vec<Option<Box<SlotTable>>>,

@@ -5,15 +5,17 @@ use super::bytes::CompactBytes;
 use super::types::{hash::HashValue, list::ListValue, set::SetValue, stream::StreamValue, zset::ZSetValue};
 use crate::limits::EMBSTR_SIZE_LIMIT_BYTES;
 
-/// Aggregates are boxed so a `Value` stays as small as a string's, which is most keys.
+/// Lists and streams are boxed so a `Value` stays as small as a string's, which is most keys.
+/// Hashes, sets and sorted sets are handles no larger than a string (their small encoding's
+/// exactly sized bytes, or a boxed table), kept inline to save an allocation per small object.
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string. Redis keeps strings that are canonical 64-bit integers as `int`.
     Str(StrValue),
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     List(Box<ListValue>),
-    Set(Box<SetValue>),
-    ZSet(Box<ZSetValue>),
+    Set(SetValue),
+    ZSet(ZSetValue),
     Stream(Box<StreamValue>),
 }
 
@@ -62,10 +64,10 @@ impl Value {
         match self {
             Value::Str(StrValue::Int(_)) => 0,
             Value::Str(StrValue::Bytes { data, .. }) => data.heap_size_bytes(),
-            Value::Hash(h) => std::mem::size_of::<HashValue>() + h.heap_size_bytes(),
+            Value::Hash(h) => h.heap_size_bytes(),
             Value::List(l) => std::mem::size_of::<ListValue>() + l.heap_size_bytes(),
-            Value::Set(s) => std::mem::size_of::<SetValue>() + s.heap_size_bytes(),
-            Value::ZSet(z) => std::mem::size_of::<ZSetValue>() + z.heap_size_bytes(),
+            Value::Set(s) => s.heap_size_bytes(),
+            Value::ZSet(z) => z.heap_size_bytes(),
             Value::Stream(x) => std::mem::size_of::<StreamValue>() + x.heap_size_bytes(),
         }
     }
@@ -103,3 +105,8 @@ impl StrValue {
         self.len() == 0
     }
 }
+
+// A value sits in every keyspace entry: growing it costs bytes on every key.
+const _: () = assert!(std::mem::size_of::<Value>() == 32);
+const _: () = assert!(std::mem::size_of::<HashValue>() == 24);
+const _: () = assert!(std::mem::size_of::<ZSetValue>() == 24);

@@ -141,7 +141,7 @@ fn with_hash_or_create<R>(ctx: &mut DataCtx, key: &[u8], f: impl FnOnce(&mut Has
             ctx,
             key,
             Entry {
-                value: Value::Hash(Box::new(h)),
+                value: Value::Hash(h),
                 expire_at_ms: NO_EXPIRE,
                 access_s,
                 lfu: crate::store::keyspace::LFU_INIT_VAL,

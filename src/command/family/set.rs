@@ -118,7 +118,7 @@ fn peek_set<'a>(db: &'a Db, key: &[u8]) -> Option<&'a SetValue> {
 /// A new key holding `set`, stamped as accessed now, with no TTL.
 fn new_entry(ctx: &DataCtx, set: SetValue) -> Entry {
     Entry {
-        value: Value::Set(set.into()),
+        value: Value::Set(set),
         expire_at_ms: NO_EXPIRE,
         access_s: access_clock_s(ctx.now_ms),
         lfu: crate::store::keyspace::LFU_INIT_VAL,

@@ -252,7 +252,7 @@ pub(crate) fn read_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<&
             store.keyspace_hits += 1;
             e.touch(now_ms, lfu);
             match &mut e.value {
-                Value::ZSet(z) => Ok(Some(&mut **z)),
+                Value::ZSet(z) => Ok(Some(z)),
                 _ => Err(WrongType),
             }
         }
@@ -268,7 +268,7 @@ pub(crate) fn write_zset<'a>(ctx: &'a mut DataCtx, key: &[u8]) -> Result<Option<
         Some(e) => {
             e.touch(now_ms, lfu);
             match &mut e.value {
-                Value::ZSet(z) => Ok(Some(&mut **z)),
+                Value::ZSet(z) => Ok(Some(z)),
                 _ => Err(WrongType),
             }
         }
@@ -284,7 +284,7 @@ pub(crate) fn store_zset(ctx: &mut DataCtx, key: &[u8], z: ZSetValue) {
     ctx.db().get(key, now_ms);
     ctx.store.collect_events();
     let entry = Entry {
-        value: Value::ZSet(Box::new(z)),
+        value: Value::ZSet(z),
         expire_at_ms: 0,
         access_s: access_clock_s(ctx.now_ms),
         lfu: crate::store::keyspace::LFU_INIT_VAL,

@@ -271,7 +271,7 @@ pub fn read_value(r: &mut Reader<'_>, k: u8, lim: &LoadLimits) -> Result<Option<
                     return Err(r.err(m_at, "Duplicate set members detected"));
                 }
             }
-            Value::Set(Box::new(s))
+            Value::Set(s)
         }
         kind::ZSET | kind::ZSET_2 => {
             let n = r.count()?;
@@ -292,7 +292,7 @@ pub fn read_value(r: &mut Reader<'_>, k: u8, lim: &LoadLimits) -> Result<Option<
         kind::HASH => {
             let n = r.count()?;
             let mut h = if n > lim.hash.max_listpack_entries as u64 {
-                HashValue::Table(FieldTable::with_capacity(capped(n, r.remaining())))
+                HashValue::Table(Box::new(FieldTable::with_capacity(capped(n, r.remaining()))))
             } else {
                 HashValue::default()
             };
@@ -304,7 +304,7 @@ pub fn read_value(r: &mut Reader<'_>, k: u8, lim: &LoadLimits) -> Result<Option<
                     return Err(r.err(f_at, "Duplicate hash fields detected"));
                 }
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(h)
         }
         kind::SET_INTSET => {
             let blob = r.string()?;
@@ -317,7 +317,7 @@ pub fn read_value(r: &mut Reader<'_>, k: u8, lim: &LoadLimits) -> Result<Option<
             if vals.len() > lim.set_max_intset_entries {
                 s.convert_to_table();
             }
-            Value::Set(Box::new(s))
+            Value::Set(s)
         }
         kind::LIST_ZIPLIST => {
             let blob = r.string()?;
@@ -355,13 +355,11 @@ pub fn read_value(r: &mut Reader<'_>, k: u8, lim: &LoadLimits) -> Result<Option<
                 for (f, x) in items {
                     t.insert_owned(CompactBytes::from_vec(f), CompactBytes::from_vec(x));
                 }
-                HashValue::Table(t)
+                HashValue::Table(Box::new(t))
             } else {
-                HashValue::Listpack(
-                    items.into_iter().map(|(f, x)| (CompactBytes::from_vec(f), CompactBytes::from_vec(x))).collect(),
-                )
+                HashValue::listpack_from_pairs(items.iter().map(|(f, x)| (f.as_slice(), x.as_slice())))
             };
-            Value::Hash(Box::new(h))
+            Value::Hash(h)
         }
         kind::ZSET_ZIPLIST | kind::ZSET_LISTPACK => {
             let blob = r.string()?;
@@ -453,7 +451,7 @@ fn build_zset(r: &Reader<'_>, at: usize, mut items: Vec<(CompactBytes, f64)>, sm
     } else {
         ZSetValue::Skiplist(Box::new(SortedSet::from_sorted(items.into_iter().map(|(m, s)| (s, m)))))
     };
-    Ok(Value::ZSet(Box::new(z)))
+    Ok(Value::ZSet(z))
 }
 
 /// Skips a value of type `k` without building it (keys another shard loads).

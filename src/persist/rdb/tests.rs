@@ -166,18 +166,18 @@ fn sample_store() -> Store {
         for i in 0..n {
             h.set(format!("f{i}").as_bytes(), i.to_string().as_bytes(), hl);
         }
-        put(&mut s, 1, name, Value::Hash(Box::new(h)), FAR_MS);
+        put(&mut s, 1, name, Value::Hash(h), FAR_MS);
     }
     let mut set_int = crate::store::types::set::SetValue::new_intset();
     for v in [-5i64, 70000, 1 << 40] {
         set_int.add(v.to_string().as_bytes(), 512);
     }
-    put(&mut s, 1, "set-int", Value::Set(Box::new(set_int)), 0);
+    put(&mut s, 1, "set-int", Value::Set(set_int), 0);
     let mut set_str = crate::store::types::set::SetValue::new_intset();
     for i in 0..300 {
         set_str.add(format!("m{i}").as_bytes(), 512);
     }
-    put(&mut s, 1, "set-str", Value::Set(Box::new(set_str)), 0);
+    put(&mut s, 1, "set-str", Value::Set(set_str), 0);
     put(&mut s, 1, "stream", Value::Stream(Box::new(sample_stream())), 0);
     for (name, n) in [("zset-small", 4usize), ("zset-big", 700)] {
         let mut z = ZSetValue::new_listpack();
@@ -187,7 +187,7 @@ fn sample_store() -> Store {
         }
         z.add(f64::INFINITY, b"top", AddFlags::default(), zl);
         z.add(f64::NEG_INFINITY, b"bottom", AddFlags::default(), zl);
-        put(&mut s, 0, name, Value::ZSet(Box::new(z)), 0);
+        put(&mut s, 0, name, Value::ZSet(z), 0);
     }
     s
 }

@@ -116,15 +116,15 @@ pub fn value_kind(v: &Value) -> u8 {
     match v {
         Value::Str(_) => kind::STRING,
         Value::List(_) => kind::LIST_QUICKLIST_2,
-        Value::Set(s) => match **s {
+        Value::Set(s) => match s {
             SetValue::Intset(_) => kind::SET_INTSET,
             SetValue::Table(_) => kind::SET,
         },
-        Value::ZSet(z) => match **z {
+        Value::ZSet(z) => match z {
             ZSetValue::Listpack(_) => kind::ZSET_LISTPACK,
             ZSetValue::Skiplist(_) => kind::ZSET_2,
         },
-        Value::Hash(h) => match **h {
+        Value::Hash(h) => match h {
             HashValue::Listpack(_) => kind::HASH_LISTPACK,
             HashValue::Table(_) => kind::HASH,
         },
@@ -139,7 +139,7 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOpts) {
         Value::Str(StrValue::Int(n)) => put_int_string(out, *n),
         Value::Str(StrValue::Bytes { data, .. }) => put_string(out, data, c),
         Value::List(l) => put_list(out, l, opts),
-        Value::Set(s) => match &**s {
+        Value::Set(s) => match s {
             SetValue::Intset(is) => put_string(out, &super::intset::encode(is), c),
             SetValue::Table(t) => {
                 put_len(out, t.len() as u64);
@@ -148,7 +148,7 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOpts) {
                 }
             }
         },
-        Value::ZSet(z) => match &**z {
+        Value::ZSet(z) => match z {
             ZSetValue::Listpack(lp) => {
                 let mut b = Listpack::new();
                 for (m, score) in lp.iter() {
@@ -166,10 +166,10 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOpts) {
                 }
             }
         },
-        Value::Hash(h) => match &**h {
+        Value::Hash(h) => match h {
             HashValue::Listpack(pairs) => {
                 let mut b = Listpack::new();
-                for (f, x) in pairs {
+                for (f, x) in pairs.iter() {
                     b.append_str(f);
                     b.append_str(x);
                 }

@@ -1,7 +1,8 @@
 //! Hash values, in Redis 7.0's two encodings:
 //!
-//! - `listpack`: a small vector of field/value pairs in insertion order (HGETALL answers in
-//!   that order, as Redis does), searched linearly, used while the hash has at most
+//! - `listpack`: [`PackedPairs`], field/value pairs packed into one exactly sized byte block in
+//!   insertion order (HGETALL answers in that order, as Redis does; see `hash/packed.rs`),
+//!   searched linearly, used while the hash has at most
 //!   `hash-max-listpack-entries` fields and no field or value longer than
 //!   `hash-max-listpack-value` bytes;
 //! - `hashtable`: [`FieldTable`], a dense vector of pairs plus a hash index into it.
@@ -19,7 +20,10 @@
 
 use crate::store::bytes::CompactBytes;
 use hashbrown::{DefaultHashBuilder, HashTable};
+pub use packed::PackedPairs;
 use std::hash::BuildHasher;
+
+mod packed;
 
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack is converted before it could grow past this.
 pub const LISTPACK_MAX_SAFETY_SIZE_BYTES: usize = 1 << 30;
@@ -46,13 +50,14 @@ impl Default for HashLimits {
 
 #[derive(Clone, Debug)]
 pub enum HashValue {
-    Listpack(Vec<(CompactBytes, CompactBytes)>),
-    Table(FieldTable),
+    Listpack(PackedPairs),
+    /// Boxed so a small hash (the common case) is only as large as its packed pairs' handle.
+    Table(Box<FieldTable>),
 }
 
 impl Default for HashValue {
     fn default() -> Self {
-        HashValue::Listpack(Vec::new())
+        HashValue::Listpack(PackedPairs::default())
     }
 }
 
@@ -87,6 +92,15 @@ fn listpack_entry_bytes(b: &[u8]) -> usize {
 }
 
 impl HashValue {
+    /// A listpack hash of `pairs`, whose fields the caller has checked are distinct.
+    pub fn listpack_from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> HashValue {
+        let mut p = PackedPairs::default();
+        for (f, x) in pairs {
+            p.push_unique(f, x);
+        }
+        HashValue::Listpack(p)
+    }
+
     pub fn encoding(&self) -> &'static str {
         match self {
             HashValue::Listpack(_) => "listpack",
@@ -96,17 +110,14 @@ impl HashValue {
 
     pub fn heap_size_bytes(&self) -> usize {
         match self {
-            HashValue::Listpack(v) => {
-                v.capacity() * std::mem::size_of::<(CompactBytes, CompactBytes)>()
-                    + v.iter().map(|(f, x)| f.heap_size_bytes() + x.heap_size_bytes()).sum::<usize>()
-            }
-            HashValue::Table(t) => t.heap_size_bytes(),
+            HashValue::Listpack(p) => p.heap_size_bytes(),
+            HashValue::Table(t) => std::mem::size_of::<FieldTable>() + t.heap_size_bytes(),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            HashValue::Listpack(v) => v.len(),
+            HashValue::Listpack(p) => p.len(),
             HashValue::Table(t) => t.len(),
         }
     }
@@ -117,7 +128,7 @@ impl HashValue {
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            HashValue::Listpack(v) => v.iter().find(|(f, _)| f.as_slice() == field).map(|(_, x)| x.as_slice()),
+            HashValue::Listpack(p) => p.get(field),
             HashValue::Table(t) => t.get(field),
         }
     }
@@ -127,9 +138,10 @@ impl HashValue {
     }
 
     /// The `i`th pair in iteration order (HRANDFIELD picks by index), or None past the end.
+    /// O(i) for a listpack.
     pub fn pair_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match self {
-            HashValue::Listpack(v) => v.get(i).map(|(f, x)| (f.as_slice(), x.as_slice())),
+            HashValue::Listpack(p) => p.pair_at(i),
             HashValue::Table(t) => t.pair_at(i),
         }
     }
@@ -137,23 +149,22 @@ impl HashValue {
     /// Every pair, in listpack order or the table's order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let (a, b) = match self {
-            HashValue::Listpack(v) => (Some(v.iter()), None),
-            HashValue::Table(t) => (None, Some(t.entries.iter())),
+            HashValue::Listpack(p) => (Some(p.iter()), None),
+            HashValue::Table(t) => (None, Some(t.entries.iter().map(|(f, x)| (f.as_slice(), x.as_slice())))),
         };
-        a.into_iter().flatten().chain(b.into_iter().flatten()).map(|(f, x)| (f.as_slice(), x.as_slice()))
+        a.into_iter().flatten().chain(b.into_iter().flatten())
     }
 
     /// Redis's `hashTypeConvert(o, OBJ_ENCODING_HT)`: the pairs move to a table, keeping their
     /// order. A table stays a table.
     pub fn convert_to_table(&mut self) {
-        if let HashValue::Listpack(v) = self {
-            let pairs = std::mem::take(v);
-            let mut t = FieldTable::with_capacity(pairs.len());
-            for (f, x) in pairs {
-                let created = t.insert_owned(f, x);
+        if let HashValue::Listpack(p) = self {
+            let mut t = FieldTable::with_capacity(p.len());
+            for (f, x) in p.iter() {
+                let created = t.insert_owned(CompactBytes::new(f), CompactBytes::new(x));
                 debug_assert!(created, "a listpack hash held a field twice");
             }
-            *self = HashValue::Table(t);
+            *self = HashValue::Table(Box::new(t));
         }
     }
 
@@ -161,7 +172,7 @@ impl HashValue {
     /// converts a listpack when any of them is longer than the value limit, or when adding
     /// them all could take the listpack past its safety size.
     pub fn convert_for_args(&mut self, args: &[&[u8]], lim: HashLimits) {
-        let HashValue::Listpack(v) = self else { return };
+        let HashValue::Listpack(p) = self else { return };
         let mut sum_bytes = 0usize;
         for a in args {
             if a.len() > lim.max_listpack_value_bytes {
@@ -172,7 +183,7 @@ impl HashValue {
         }
         // Only worth measuring when the arguments alone come near the limit (values are
         // bounded by the value limit, so with sane limits this never runs).
-        let bound = v.len().saturating_mul(2).saturating_mul(lim.max_listpack_value_bytes.saturating_add(11));
+        let bound = p.len().saturating_mul(2).saturating_mul(lim.max_listpack_value_bytes.saturating_add(11));
         if sum_bytes.saturating_add(bound).saturating_add(LISTPACK_HEADER_BYTES) > LISTPACK_MAX_SAFETY_SIZE_BYTES
             && self.listpack_bytes().saturating_add(sum_bytes) > LISTPACK_MAX_SAFETY_SIZE_BYTES
         {
@@ -183,9 +194,9 @@ impl HashValue {
     /// About the size Redis's listpack would have for these pairs (0 for a table).
     pub fn listpack_bytes(&self) -> usize {
         match self {
-            HashValue::Listpack(v) => {
+            HashValue::Listpack(p) => {
                 LISTPACK_HEADER_BYTES
-                    + v.iter().map(|(f, x)| listpack_entry_bytes(f) + listpack_entry_bytes(x)).sum::<usize>()
+                    + p.iter().map(|(f, x)| listpack_entry_bytes(f) + listpack_entry_bytes(x)).sum::<usize>()
             }
             HashValue::Table(_) => 0,
         }
@@ -195,48 +206,36 @@ impl HashValue {
     /// A listpack converts first when the field or value is too long, and after the write
     /// when it holds more than the entry limit.
     pub fn set(&mut self, field: &[u8], value: &[u8], lim: HashLimits) -> bool {
-        self.set_owned(field, CompactBytes::new(value), lim)
-    }
-
-    /// `set` with a value the caller already built (HINCRBY*'s printed result).
-    pub fn set_owned(&mut self, field: &[u8], value: CompactBytes, lim: HashLimits) -> bool {
         if let HashValue::Listpack(_) = self {
             if field.len() > lim.max_listpack_value_bytes || value.len() > lim.max_listpack_value_bytes {
                 self.convert_to_table();
             }
         }
         match self {
-            HashValue::Listpack(v) => {
-                let created = match v.iter_mut().find(|(f, _)| f.as_slice() == field) {
-                    Some(pair) => {
-                        pair.1 = value;
-                        false
-                    }
-                    None => {
-                        v.push((CompactBytes::new(field), value));
-                        true
-                    }
-                };
+            HashValue::Listpack(p) => {
+                let created = p.set(field, value);
                 // Checked after an update too: a lowered limit converts on the next write.
-                if v.len() > lim.max_listpack_entries {
+                if p.len() > lim.max_listpack_entries {
                     self.convert_to_table();
                 }
                 created
             }
+            HashValue::Table(t) => t.insert_owned(CompactBytes::new(field), CompactBytes::new(value)),
+        }
+    }
+
+    /// `set` with a value the caller already built (HINCRBY*'s printed result).
+    pub fn set_owned(&mut self, field: &[u8], value: CompactBytes, lim: HashLimits) -> bool {
+        match self {
             HashValue::Table(t) => t.insert_owned(CompactBytes::new(field), value),
+            HashValue::Listpack(_) => self.set(field, &value, lim),
         }
     }
 
     /// Removes `field`; returns whether it was there. Listpack order is kept.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            HashValue::Listpack(v) => match v.iter().position(|(f, _)| f.as_slice() == field) {
-                Some(i) => {
-                    v.remove(i);
-                    true
-                }
-                None => false,
-            },
+            HashValue::Listpack(p) => p.remove(field),
             HashValue::Table(t) => t.remove(field),
         }
     }
@@ -246,7 +245,7 @@ impl HashValue {
     /// Redis does, whatever the cursor.
     pub fn scan(&self, cursor: u64, count: usize) -> ScanStep<'_> {
         match self {
-            HashValue::Listpack(v) => (v.iter().map(|(f, x)| (f.as_slice(), x.as_slice())).collect(), 0),
+            HashValue::Listpack(p) => (p.iter().collect(), 0),
             HashValue::Table(t) => t.scan(cursor, count),
         }
     }

@@ -7,3 +7,6 @@ pub mod list;
 pub mod set;
 pub mod stream;
 pub mod zset;
+
+#[cfg(test)]
+mod conversions;

@@ -276,12 +276,13 @@ impl SetValue {
 /// (2, 4 or 8 bytes) that holds every one of them; the width grows when a wider integer comes
 /// in and never shrinks.
 ///
-/// One byte vector holds the width in its first byte, then the integers little-endian, so an
-/// intset is a single small allocation and `SetValue` stays three words.
+/// One byte string holds the width in its first byte, then the integers little-endian. It is
+/// a `CompactBytes`, so an intset of up to 21 bytes (ten 16-bit integers) needs no allocation
+/// at all and a larger one a single exactly sized block; `SetValue` stays three words.
 #[derive(Clone, Debug, Default)]
 pub struct IntSet {
-    /// Empty (no allocation) for an empty set, else `[width, int0, int1, ...]`.
-    bytes: Vec<u8>,
+    /// Empty for an empty set, else `[width, int0, int1, ...]`.
+    bytes: CompactBytes,
 }
 
 /// The narrowest intset width that holds `n`.
@@ -307,7 +308,7 @@ fn encode_int(n: i64, width: usize) -> ([u8; 8], usize) {
 
 impl IntSet {
     pub fn new() -> Self {
-        IntSet { bytes: Vec::new() }
+        IntSet::default()
     }
 
     pub fn width_bytes(&self) -> usize {
@@ -326,7 +327,7 @@ impl IntSet {
     }
 
     pub fn heap_size_bytes(&self) -> usize {
-        self.bytes.capacity()
+        self.bytes.heap_size_bytes()
     }
 
     pub fn get(&self, i: usize) -> Option<i64> {
@@ -367,24 +368,23 @@ impl IntSet {
     /// Inserts `n` in order; returns false when it was already there.
     pub fn insert(&mut self, n: i64) -> bool {
         if self.bytes.is_empty() {
-            self.bytes.reserve_exact(1 + width_for(n));
-            self.bytes.push(width_for(n) as u8);
+            self.bytes = CompactBytes::new(&[width_for(n) as u8]);
         } else if width_for(n) > self.width_bytes() {
             self.upgrade(width_for(n));
         }
         let Err(pos) = self.search(n) else { return false };
         let w = self.width_bytes();
-        // Exact growth, as Redis's `intsetResize`: the allocator grows a block in place while
-        // it stays in its size class, so this costs no copy most of the time, and an intset
-        // never carries more slack than its size class.
-        self.bytes.reserve_exact(w);
+        // Exact size, as Redis's `intsetResize`: an intset never carries slack.
+        let mut bytes = Vec::with_capacity(self.bytes.len() + w);
+        bytes.extend_from_slice(&self.bytes);
         let (buf, n_bytes) = encode_int(n, w);
         let at = 1 + pos * w;
-        // Append, then rotate into place (`splice` would grow the vector by doubling).
-        self.bytes.extend_from_slice(&buf[..n_bytes]);
-        if let Some(tail) = self.bytes.get_mut(at..) {
+        // Append, then rotate into place.
+        bytes.extend_from_slice(&buf[..n_bytes]);
+        if let Some(tail) = bytes.get_mut(at..) {
             tail.rotate_right(n_bytes);
         }
+        self.bytes = CompactBytes::from_vec(bytes);
         true
     }
 
@@ -403,23 +403,22 @@ impl IntSet {
         let n = self.get(i)?;
         let w = self.width_bytes();
         let at = 1 + i * w;
-        self.bytes.drain(at..at + w);
-        // Gives memory back after removals (Redis's intset is always exactly sized).
-        if self.bytes.capacity() >= self.bytes.len() + 32 {
-            self.bytes.shrink_to_fit();
-        }
+        // Exactly sized after removals too, as Redis's intset.
+        let mut bytes = self.bytes.to_vec();
+        bytes.drain(at..at + w);
+        self.bytes = CompactBytes::from_vec(bytes);
         Some(n)
     }
 
     /// Rewrites every integer in `width` bytes, as `intsetUpgradeAndAdd` does.
     fn upgrade(&mut self, width: usize) {
-        let mut bytes = Vec::with_capacity(1 + (self.len() + 1) * width);
+        let mut bytes = Vec::with_capacity(1 + self.len() * width);
         bytes.push(width as u8);
         for n in self.iter() {
             let (buf, k) = encode_int(n, width);
             bytes.extend_from_slice(&buf[..k]);
         }
-        self.bytes = bytes;
+        self.bytes = CompactBytes::from_vec(bytes);
     }
 
     fn assert_valid(&self) {
@@ -577,10 +576,15 @@ mod tests {
 
     #[test]
     fn small_sets_stay_small() {
-        // A small set costs its `SetValue` (three words) plus one allocation of packed integers.
+        // A small set costs its `SetValue` (three words), and one allocation of packed
+        // integers once they no longer fit inline.
         assert_eq!(std::mem::size_of::<SetValue>(), 24);
         let s = SetValue::from_members([&b"1"[..], b"2", b"3"], 512);
-        assert_eq!(s.heap_size_bytes(), 1 + 3 * 2);
+        assert_eq!(s.heap_size_bytes(), 0);
+        let s = SetValue::from_members([&b"1"[..], b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9", b"10"], 512);
+        assert_eq!(s.heap_size_bytes(), 0);
+        let s = SetValue::from_members([&b"1"[..], b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9", b"10", b"11"], 512);
+        assert_eq!(s.heap_size_bytes(), 1 + 11 * 2);
         let members: Vec<String> = (0..400).rev().map(|i| i.to_string()).collect();
         let s = SetValue::from_members(members.iter().map(|m| m.as_bytes()), 512);
         assert_eq!(s.heap_size_bytes(), 1 + 400 * 2);

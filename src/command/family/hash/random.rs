@@ -115,6 +115,14 @@ fn with_count(ctx: &mut DataCtx, key: &[u8], count: i64, withvalues: bool, out: 
     };
     let Some(h) = read_hash_again(ctx, key) else { return out.array(0) };
     write_header(out, picks.len(), withvalues);
+    if let HashValue::Listpack(p) = h {
+        // A listpack finds a pair by walking from the front: walk once, pick by index.
+        let pairs: Vec<(&[u8], &[u8])> = p.iter().collect();
+        for i in picks {
+            write_pick(out, pairs.get(i).copied(), withvalues);
+        }
+        return;
+    }
     for i in picks {
         write_pick(out, h.pair_at(i), withvalues);
     }

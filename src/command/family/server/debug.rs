@@ -483,19 +483,16 @@ mod tests {
         // HSET h f v g 12; then DEBUG DIGEST-VALUE of each.
         let zset = vec![(0.1, b("c")), (1.5, b("a")), (2.0, b("b"))];
         let lim = crate::store::types::zset::ListpackLimits { max_entries: 128, max_value_bytes: 64 };
-        assert_eq!(
-            digest(Value::ZSet(Box::new(ZSetValue::from_sorted(zset, lim)))),
-            "2c385488a5eef8be43a6e3722a96af78cf880203"
-        );
+        assert_eq!(digest(Value::ZSet(ZSetValue::from_sorted(zset, lim))), "2c385488a5eef8be43a6e3722a96af78cf880203");
         let mut list = ListValue::new(-2);
         for item in ["a", "1", "bb"] {
             list.push_back(item.as_bytes());
         }
         assert_eq!(digest(Value::List(Box::new(list))), "3e69a7772f4a0e2ac5ae9eb9043fe68db8295ad3");
         let set = SetValue::from_members([&b"1"[..], b"2", b"x"], 512);
-        assert_eq!(digest(Value::Set(set.into())), "4c6eef6b7853d1b76391c849d71b0d35d3faf18f");
-        let hash = HashValue::Listpack(vec![(b("f"), b("v")), (b("g"), b("12"))]);
-        assert_eq!(digest(Value::Hash(Box::new(hash))), "8530acc75d5274eb0fc0da86f28ed5533274a6d4");
+        assert_eq!(digest(Value::Set(set)), "4c6eef6b7853d1b76391c849d71b0d35d3faf18f");
+        let hash = HashValue::listpack_from_pairs([(&b"f"[..], &b"v"[..]), (b"g", b"12")]);
+        assert_eq!(digest(Value::Hash(hash)), "8530acc75d5274eb0fc0da86f28ed5533274a6d4");
     }
 
     #[test]

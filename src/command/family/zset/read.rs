@@ -134,7 +134,7 @@ pub fn zrandmember(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
 /// The set under `key`, looked at a second time within one command (no hit counted again).
 fn peek_zset<'a>(db: &'a crate::store::Db, key: &[u8]) -> Option<&'a ZSetValue> {
     match db.peek(key).map(|e| &e.value) {
-        Some(crate::store::Value::ZSet(z)) => Some(&**z),
+        Some(crate::store::Value::ZSet(z)) => Some(z),
         _ => None,
     }
 }

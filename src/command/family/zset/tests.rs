@@ -363,8 +363,8 @@ fn sets_count_as_sorted_sets_with_score_one() {
     let ints = SetValue::from_members([&b"1"[..], b"2", b"3"], 512);
     let table = SetValue::from_members([&b"2"[..], b"x"], 512);
     assert_eq!((ints.encoding(), table.encoding()), ("intset", "hashtable"));
-    h.store.dbs[0].insert(b"si", Entry::new(Value::Set(ints.into())));
-    h.store.dbs[0].insert(b"st", Entry::new(Value::Set(table.into())));
+    h.store.dbs[0].insert(b"si", Entry::new(Value::Set(ints)));
+    h.store.dbs[0].insert(b"st", Entry::new(Value::Set(table)));
     h.run("zadd z 5 2 7 x 9 q");
     assert_eq!(
         h.run("zunion 2 si st withscores"),

@@ -19,8 +19,9 @@ const MAX_EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
 #[derive(Clone, Debug, Default)]
 pub struct Listpack {
-    buf: Vec<u8>,
-    len: usize,
+    /// Exactly sized (a boxed slice keeps the handle small enough to sit inline in a value).
+    buf: Box<[u8]>,
+    len: u32,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -86,41 +87,40 @@ impl Listpack {
 
     /// A listpack holding `items`, sorted by `cmp_entry` with distinct members.
     pub fn from_sorted<'m>(items: impl IntoIterator<Item = (f64, &'m [u8])>) -> Self {
-        let mut lp = Listpack::new();
+        let (mut buf, mut len) = (Vec::new(), 0u32);
         for (s, m) in items {
-            encode_entry(&mut lp.buf, s, m);
-            lp.len += 1;
+            encode_entry(&mut buf, s, m);
+            len += 1;
         }
-        lp.buf.shrink_to_fit();
-        lp
+        Listpack { buf: buf.into_boxed_slice(), len }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
     pub fn heap_size_bytes(&self) -> usize {
-        self.buf.capacity()
+        self.buf.len()
     }
 
     /// Entries in order, as (member, score).
     pub fn iter(&self) -> Iter<'_> {
-        Iter { buf: &self.buf, pos: 0, left: self.len }
+        Iter { buf: &self.buf, pos: 0, left: self.len() }
     }
 
     /// Entries from 0-based rank `r` on, ascending.
     pub fn iter_from(&self, r: usize) -> Iter<'_> {
         match self.offset_of(r) {
-            Some(pos) => Iter { buf: &self.buf, pos, left: self.len - r },
+            Some(pos) => Iter { buf: &self.buf, pos, left: self.len() - r },
             None => Iter { buf: &self.buf, pos: self.buf.len(), left: 0 },
         }
     }
 
     /// Entries from 0-based rank `r` down to rank 0.
     pub fn iter_back_from(&self, r: usize) -> RevIter<'_> {
-        let upto = if r < self.len { r + 1 } else { 0 };
+        let upto = if r < self.len() { r + 1 } else { 0 };
         let mut offsets = Vec::with_capacity(upto);
         let mut pos = 0;
         for _ in 0..upto {
@@ -132,7 +132,7 @@ impl Listpack {
 
     /// Byte offset of the entry at rank `r`.
     fn offset_of(&self, r: usize) -> Option<usize> {
-        if r >= self.len {
+        if r >= self.len() {
             return None;
         }
         let mut pos = 0;
@@ -151,7 +151,7 @@ impl Listpack {
     /// Rank, byte span and score of a member.
     fn find(&self, member: &[u8]) -> Option<(usize, usize, usize, f64)> {
         let mut pos = 0;
-        for rank in 0..self.len {
+        for rank in 0..self.len() {
             let (m, s, next) = decode_entry(&self.buf, pos);
             if m == member {
                 return Some((rank, pos, next, s));
@@ -172,7 +172,7 @@ impl Listpack {
     /// Adds a member that is not in the set, at its place in the order.
     pub fn insert(&mut self, score: f64, member: &[u8]) {
         let mut pos = 0;
-        for _ in 0..self.len {
+        for _ in 0..self.len() {
             let (m, s, next) = decode_entry(&self.buf, pos);
             if cmp_entry(s, m, score, member) == Ordering::Greater {
                 break;
@@ -182,17 +182,18 @@ impl Listpack {
         let mut entry = Vec::with_capacity(member.len() + 11);
         encode_entry(&mut entry, score, member);
         // Grow exactly, as Redis reallocs a listpack per insert: a small set keeps no slack.
-        self.buf.reserve_exact(entry.len());
-        self.buf.splice(pos..pos, entry);
+        let mut buf = std::mem::take(&mut self.buf).into_vec();
+        buf.reserve_exact(entry.len());
+        buf.splice(pos..pos, entry);
+        self.buf = buf.into_boxed_slice();
         self.len += 1;
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self.find(member) {
             Some((_, start, end, _)) => {
-                self.buf.drain(start..end);
+                self.cut(start, end);
                 self.len -= 1;
-                self.shrink();
                 true
             }
             None => false,
@@ -203,7 +204,7 @@ impl Listpack {
     pub fn remove_ranks(&mut self, start: usize, end: usize, keep: bool) -> (usize, Vec<(CompactBytes, f64)>) {
         let mut kept = Vec::new();
         let Some(from) = self.offset_of(start) else { return (0, kept) };
-        let end = end.min(self.len - 1);
+        let end = end.min(self.len() - 1);
         let mut pos = from;
         for _ in start..=end {
             let (m, s, next) = decode_entry(&self.buf, pos);
@@ -212,18 +213,18 @@ impl Listpack {
             }
             pos = next;
         }
-        self.buf.drain(from..pos);
+        self.cut(from, pos);
         let n = end - start + 1;
-        self.len -= n;
-        self.shrink();
+        // n <= len, which is a u32.
+        self.len -= n as u32;
         (n, kept)
     }
 
-    /// Gives memory back once a listpack has lost most of its bytes.
-    fn shrink(&mut self) {
-        if self.buf.capacity() > 64 && self.buf.len() * 4 < self.buf.capacity() {
-            self.buf.shrink_to_fit();
-        }
+    /// Removes bytes `from..to`; the allocation shrinks with them (no slack is kept).
+    fn cut(&mut self, from: usize, to: usize) {
+        let mut buf = std::mem::take(&mut self.buf).into_vec();
+        buf.drain(from..to);
+        self.buf = buf.into_boxed_slice();
     }
 
     /// Verifies the layout (tests).
