@@ -175,6 +175,7 @@ impl Loop {
                     crate::shard::blocking::serve_ready(&mut self.st);
                 }
             }
+            crate::persist::snapshot::step(&mut self.st);
             self.blocked_timeouts();
             if self.st.cluster_state.is_some() {
                 self.bus_tick();

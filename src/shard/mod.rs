@@ -96,6 +96,11 @@ pub struct ShardState {
     pub aof: Option<Box<crate::persist::aof::ShardAof>>,
     /// Eviction candidates kept between rounds (`maxmemory` LRU/LFU policies).
     pub evict_pool: crate::store::evict::Pool,
+    /// The snapshot job running on this shard (BGSAVE), advanced once per loop iteration.
+    pub snapshot_job: Option<Box<crate::persist::snapshot::job::Job>>,
+    /// This shard's own mesh entry, for a thread that must wake its loop (the snapshot job's
+    /// pacer); None where no loop runs (unit tests).
+    pub wake: Option<mesh::Peer>,
 }
 
 impl ShardState {

@@ -231,6 +231,8 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     bus_actions: Vec::new(),
                     aof,
                     evict_pool: Default::default(),
+                    snapshot_job: None,
+                    wake: port.peers.get(id).cloned(),
                     cfg,
                 };
                 match Loop::new(st, port, ls) {

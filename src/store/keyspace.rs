@@ -10,6 +10,7 @@ use super::bytes::CompactBytes;
 use super::value::Value;
 use crate::cluster::slot::key_slot;
 use crate::limits::SLOT_COUNT;
+use crate::persist::snapshot::cow::SlotCow;
 use std::collections::BTreeSet;
 
 /// No expiry.
@@ -113,6 +114,15 @@ pub fn access_clock_now_s() -> u32 {
 
 pub use super::slot_table::SlotTable;
 
+/// Read access to a Db's slot tables by slot number (for the snapshot tracker).
+pub struct SlotTables<'a>(&'a [Option<Box<SlotTable>>]);
+
+impl SlotTables<'_> {
+    pub fn get(&self, slot: u16) -> Option<&SlotTable> {
+        self.0.get(slot as usize).and_then(|t| t.as_deref())
+    }
+}
+
 pub struct Db {
     slots: Vec<Option<Box<SlotTable>>>,
     keys: usize,
@@ -123,6 +133,10 @@ pub struct Db {
     /// Whether expired keys are logged in `expired_log` for `expired` keyspace events.
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
+    /// The copy-on-write tracker of a snapshot in progress, None otherwise: every change to a
+    /// slot table first hands the slot's old contents to it (`before_write`), so the snapshot
+    /// stays the dataset as of its start. A Box keeps the idle cost one pointer and one branch.
+    cow: Option<Box<SlotCow>>,
 }
 
 impl Default for Db {
@@ -140,7 +154,33 @@ impl Db {
             expired_keys: 0,
             log_expired: false,
             expired_log: Vec::new(),
+            cow: None,
         }
+    }
+
+    /// Hands slot `slot` to the snapshot in progress before it changes (no-op when none runs
+    /// or the slot is already written out).
+    #[inline(always)]
+    fn before_write(&mut self, slot: u16) {
+        if let Some(c) = self.cow.as_deref_mut() {
+            c.before_write(slot, self.slots.get(slot as usize).and_then(|t| t.as_deref()));
+        }
+    }
+
+    /// Attaches a snapshot's tracker (see `persist::snapshot::cow`); replaces any old one.
+    pub fn set_cow(&mut self, cow: Option<Box<SlotCow>>) -> Option<Box<SlotCow>> {
+        std::mem::replace(&mut self.cow, cow)
+    }
+
+    pub fn has_cow(&self) -> bool {
+        self.cow.is_some()
+    }
+
+    /// The tracker with read access to the slot tables it saves from, for the snapshot job's
+    /// background walk.
+    pub fn cow_with_tables(&mut self) -> Option<(&mut SlotCow, SlotTables<'_>)> {
+        let c = self.cow.as_deref_mut()?;
+        Some((c, SlotTables(&self.slots)))
     }
 
     pub fn len(&self) -> usize {
@@ -170,13 +210,15 @@ impl Db {
         self.slot_table(key_slot(key))?.get(key)
     }
 
-    /// The live entry for `key`: an expired one is deleted first (lazy expiry).
+    /// The live entry for `key`: an expired one is deleted first (lazy expiry). The caller
+    /// may change the entry, so for a snapshot this counts as a write.
     pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let slot = key_slot(key);
         let expired = match self.slots[slot as usize].as_deref() {
             None => return None,
             Some(t) => t.get(key)?.is_expired(now_ms),
         };
+        self.before_write(slot);
         if expired {
             self.remove_in_slot(slot, key);
             self.expired_keys += 1;
@@ -196,6 +238,7 @@ impl Db {
     /// Returns the old entry.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         let slot = key_slot(key);
+        self.before_write(slot);
         let deadline = entry.expire_at_ms;
         let old = self.table_mut(slot).insert(CompactBytes::new(key), entry);
         match &old {
@@ -217,6 +260,7 @@ impl Db {
     }
 
     fn remove_in_slot(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
+        self.before_write(slot);
         let table = self.slots[slot as usize].as_deref_mut()?;
         let old = table.remove(key)?;
         if table.is_empty() {
@@ -235,6 +279,7 @@ impl Db {
     /// key does not exist.
     pub fn set_expire(&mut self, key: &[u8], deadline_ms: u64) -> bool {
         let slot = key_slot(key);
+        self.before_write(slot);
         let Some(entry) = self.slots[slot as usize].as_deref_mut().and_then(|t| t.get_mut(key)) else {
             return false;
         };
@@ -276,15 +321,27 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        let mut cow = self.cow.take();
+        if let Some(c) = cow.as_deref_mut() {
+            // The snapshot keeps the old tables instead of copying them: no stall, and no
+            // memory beyond what the dataset already held.
+            for (slot, t) in self.slots.iter_mut().enumerate() {
+                if let Some(t) = t.take() {
+                    c.detach(slot as u16, *t);
+                }
+            }
+        }
         *self = Db {
             expired_keys: self.expired_keys,
             log_expired: self.log_expired,
             expired_log: std::mem::take(&mut self.expired_log),
+            cow,
             ..Db::new()
         };
     }
 
     pub fn clear_slot(&mut self, slot: u16) -> usize {
+        self.before_write(slot);
         let Some(table) = self.slots[slot as usize].take() else { return 0 };
         for (k, e) in table.iter() {
             if e.expire_at_ms != NO_EXPIRE {

@@ -130,3 +130,18 @@ pub fn receive_from_shard(buf: &Vec<u8>) {
         let _ = THREAD_USED.try_with(|c| c.set(c.get() + n));
     }
 }
+
+/// Moves the count of `buf`'s heap block from the calling shard thread to the non-shard total,
+/// for a block handed to another thread that frees it (a snapshot chunk going to the file
+/// writer): both counts stay right, not only their sum, so the shard's share of `maxmemory`
+/// does not grow with every save.
+pub fn hand_off(buf: &Vec<u8>) {
+    if buf.capacity() == 0 || !IS_SHARD.try_with(|s| s.get()).unwrap_or(false) {
+        return;
+    }
+    // Shard threads exist only in the server binary, whose global allocator is `CountingAlloc`
+    // (main.rs): a shard's heap blocks come from jemalloc, as `usable` requires.
+    let n = usable(buf.as_ptr() as *mut u8) as i64;
+    let _ = THREAD_USED.try_with(|c| c.set(c.get() - n));
+    OTHER_USED.fetch_add(n, Ordering::Relaxed);
+}

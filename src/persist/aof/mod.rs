@@ -67,6 +67,8 @@ pub struct ShardAof {
     pub rewrite: Option<rewrite::Rewrite>,
     /// `appendonly` was turned off: nothing more is logged; the file closes once idle.
     pub closing: bool,
+    /// BGREWRITEAOF waits for the shard's snapshot job (a BGSAVE) to end.
+    pub rewrite_scheduled: bool,
 }
 
 impl ShardAof {
@@ -194,21 +196,27 @@ pub fn log_key_state(
     }
 }
 
-/// Starts a rewrite of this shard's AOF (BGREWRITEAOF, auto-rewrite).
-pub fn start_rewrite(st: &mut crate::shard::ShardState) -> Result<(), String> {
-    let Some(aof) = st.aof.as_deref_mut() else { return Err("appendonly is off".into()) };
-    let r = rewrite::start(aof, &st.store, &st.cfg);
+/// Starts a rewrite of this shard's AOF (BGREWRITEAOF, auto-rewrite). Returns whether it
+/// started now (false: scheduled after the shard's running BGSAVE).
+pub fn start_rewrite(st: &mut crate::shard::ShardState) -> Result<bool, String> {
+    let r = rewrite::start(st);
+    if let Some(aof) = st.aof.as_deref() {
+        info::publish(st.id, aof);
+    }
     match &r {
-        Ok(()) => {
+        Ok(true) => {
             crate::observe::log::notice(&format!("Background append only file rewriting started (shard {})", st.id))
+        }
+        Ok(false) => {
+            crate::observe::log::notice(&format!("Background append only file rewriting scheduled (shard {})", st.id))
         }
         Err(e) => crate::observe::log::warning(&format!("Can't rewrite append only file in background: {e}")),
     }
     r
 }
 
-/// Per-shard AOF housekeeping from the cron: finishing rewrites, starting automatic ones,
-/// publishing the figures INFO shows.
+/// Per-shard AOF housekeeping from the cron: finishing rewrites, starting scheduled and
+/// automatic ones, publishing the figures INFO shows.
 pub fn cron(st: &mut crate::shard::ShardState) {
     let Some(aof) = st.aof.as_deref_mut() else { return };
     if let Some(r) = rewrite::poll(aof) {
@@ -227,16 +235,18 @@ pub fn cron(st: &mut crate::shard::ShardState) {
     info::publish(st.id, aof);
     let perc = st.cfg.auto_aof_rewrite_percentage as u64;
     let size = aof.current_size();
-    if perc > 0 && aof.rewrite.is_none() && size >= st.cfg.auto_aof_rewrite_min_size_bytes {
-        let base = aof.base_size.max(1);
-        if size * 100 / base >= 100 + perc {
-            crate::observe::log::notice(&format!(
-                "Starting automatic rewriting of AOF on {}% growth (shard {})",
-                size * 100 / base - 100,
-                st.id
-            ));
-            let _ = start_rewrite(st);
-        }
+    let idle = aof.rewrite.is_none();
+    let base = aof.base_size.max(1);
+    let due = perc > 0 && size >= st.cfg.auto_aof_rewrite_min_size_bytes && size * 100 / base >= 100 + perc;
+    if idle && aof.rewrite_scheduled && st.snapshot_job.is_none() {
+        let _ = start_rewrite(st);
+    } else if idle && !aof.rewrite_scheduled && due {
+        crate::observe::log::notice(&format!(
+            "Starting automatic rewriting of AOF on {}% growth (shard {})",
+            size * 100 / base - 100,
+            st.id
+        ));
+        let _ = start_rewrite(st);
     }
 }
 
@@ -263,7 +273,7 @@ pub mod info {
             CURRENT_SIZE[shard].store(aof.current_size(), Ordering::Relaxed);
             BASE_SIZE[shard].store(aof.base_size, Ordering::Relaxed);
             PENDING_BYTES[shard].store(aof.appended - aof.written, Ordering::Relaxed);
-            IN_PROGRESS[shard].store(aof.rewrite.is_some(), Ordering::Relaxed);
+            IN_PROGRESS[shard].store(aof.rewrite.is_some() || aof.rewrite_scheduled, Ordering::Relaxed);
         }
     }
 

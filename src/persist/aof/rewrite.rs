@@ -12,14 +12,16 @@
 //! The shard's data is serialised on the shard at step 2 (the same slot walk as a snapshot);
 //! the file IO of step 3 happens off the shard.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
 
 use super::manifest::{self, AofFile, FileKind, Manifest};
 use super::ShardAof;
 use crate::config::Config;
-use crate::persist::rdb::write::{Aux, WriteOpts};
-use crate::persist::snapshot::{DbChunk, ShardShare, Target};
+use crate::persist::rdb::write::{put_db_header, put_header, Aux, WriteOpts};
+use crate::persist::snapshot::Target;
+use crate::shard::ShardState;
 use crate::store::Store;
 
 /// A rewrite in progress on a shard.
@@ -27,27 +29,6 @@ pub struct Rewrite {
     pub seq: u64,
     pub started: std::time::Instant,
     pub done: mpsc::Receiver<Result<u64, String>>,
-}
-
-/// Serialises `store` into one snapshot share (every db, slot by slot).
-pub fn share_of(store: &Store, cfg: &Config, now_ms: u64) -> ShardShare {
-    let opts = WriteOpts::from_config(cfg);
-    let mut chunks = Vec::new();
-    for (i, db) in store.dbs.iter().enumerate() {
-        if db.is_empty() {
-            continue;
-        }
-        let mut c = DbChunk { db: i, keys: 0, expires: 0, bytes: Vec::new() };
-        for slot in db.nonempty_slots() {
-            let (k, e) = crate::persist::snapshot::serialize_slot(db, slot, now_ms, &opts, &mut c.bytes);
-            c.keys += k;
-            c.expires += e;
-        }
-        if c.keys > 0 {
-            chunks.push(c);
-        }
-    }
-    ShardShare { shard: 0, dirty: 0, chunks }
 }
 
 fn target(dir: &Path, name: &str, cfg: &Config) -> Target {
@@ -58,24 +39,53 @@ fn aux() -> Aux {
     Aux { ctime_s: crate::shard::unix_ms() / 1000, used_mem_bytes: 0, aof_base: true }
 }
 
-/// Writes a share as base file `name` in `dir` (temp file, fsync, rename); returns its size.
-pub fn write_share(dir: &Path, name: &str, share: ShardShare, cfg: &Config) -> Result<u64, String> {
-    let t = target(dir, name, cfg);
-    let tmp = crate::persist::snapshot::write_temp_file(&t, &aux(), &[share])?;
-    t.commit(&tmp)?;
-    Ok(std::fs::metadata(&t.path).map(|m| m.len()).unwrap_or(0))
-}
-
-/// Writes `store` as base file `name` now (startup, before the shard serves).
+/// Writes `store` as base file `name` in `dir` now, in one go (startup, before the shard
+/// serves, and CONFIG SET appendonly yes): temp file, fsync, rename. Returns its size.
 pub fn write_base(dir: &Path, name: &str, store: &Store, cfg: &Config) -> Result<u64, String> {
-    write_share(dir, name, share_of(store, cfg, crate::shard::unix_ms()), cfg)
+    let opts = WriteOpts::from_config(cfg);
+    let now = crate::shard::unix_ms();
+    let mut out = Vec::new();
+    put_header(&mut out, &aux());
+    for (i, db) in store.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        put_db_header(&mut out, i, db.len() as u64, db.expires_len() as u64);
+        for slot in db.nonempty_slots() {
+            crate::persist::snapshot::serialize_slot(db, slot, now, &opts, &mut out);
+        }
+    }
+    out.push(crate::persist::rdb::opcode::EOF);
+    let crc = if cfg.rdbchecksum { crate::persist::rdb::crc64::crc64(0, &out) } else { 0 };
+    out.extend_from_slice(&crc.to_le_bytes());
+    let t = target(dir, name, cfg);
+    let tmp = dir.join(format!("temp-{name}.{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&out)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("Can't write the AOF base {}: {e}", t.path.display()));
+    }
+    t.commit(&tmp)?;
+    Ok(out.len() as u64)
 }
 
-/// Starts a rewrite on this shard (steps 1-3). Errors leave the AOF as it was.
-pub fn start(aof: &mut ShardAof, store: &Store, cfg: &Config) -> Result<(), String> {
+/// Starts a rewrite on this shard (steps 1-3). While a snapshot job (BGSAVE) runs on the
+/// shard the rewrite is scheduled instead and started by the cron when it ends. Errors
+/// leave the AOF as it was.
+pub fn start(st: &mut ShardState) -> Result<bool, String> {
+    let Some(aof) = st.aof.as_deref_mut() else { return Err("appendonly is off".into()) };
     if aof.rewrite.is_some() {
         return Err("Background append only file rewriting already in progress".into());
     }
+    if st.snapshot_job.is_some() {
+        aof.rewrite_scheduled = true;
+        return Ok(false);
+    }
+    aof.rewrite_scheduled = false;
     let seq = aof.manifest.max_seq() + 1;
     let incr = AofFile { name: aof.names.incr_file(seq), seq, kind: FileKind::Incr };
     let path = aof.dir.join(&incr.name);
@@ -91,17 +101,13 @@ pub fn start(aof: &mut ShardAof, store: &Store, cfg: &Config) -> Result<(), Stri
         .map_err(|e| format!("Can't persist the AOF manifest: {e}"))?;
     aof.manifest = m;
     aof.switch_to(file);
-    let share = share_of(store, cfg, crate::shard::unix_ms());
-    let (tx, rx) = mpsc::channel();
-    let (dir, name, cfg2) = (aof.dir.clone(), aof.names.base_file(seq), cfg.clone());
-    std::thread::Builder::new()
-        .name("aof-rewrite".into())
-        .spawn(move || {
-            let _ = tx.send(write_share(&dir, &name, share, &cfg2));
-        })
-        .map_err(|e| format!("Can't start the AOF rewrite writer: {e}"))?;
-    aof.rewrite = Some(Rewrite { seq, started: std::time::Instant::now(), done: rx });
-    Ok(())
+    // The job starts in this same call: the base is the data as of the switch.
+    let t = target(&aof.dir, &aof.names.base_file(seq), &st.cfg);
+    let done = crate::persist::snapshot::start_shard_file(st, t, aux())?;
+    if let Some(aof) = st.aof.as_deref_mut() {
+        aof.rewrite = Some(Rewrite { seq, started: std::time::Instant::now(), done });
+    }
+    Ok(true)
 }
 
 /// Step 4, from the cron once the base is written. Returns `Some(result)` when the rewrite

@@ -125,6 +125,7 @@ fn new_aof(
         earlier_incr_size: earlier,
         rewrite: None,
         closing: false,
+        rewrite_scheduled: false,
     }
 }
 

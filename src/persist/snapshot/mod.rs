@@ -1,22 +1,38 @@
 //! Snapshots of the whole node into `dbfilename` in `dir`, in Redis's RDB format, without
-//! fork(): each shard serialises its own keys on its own thread (`serialize_slot` per slot,
-//! so a later slot-by-slot copy-on-write snapshot can drive the same code), then one writer
-//! concatenates the shards' shares per database into a temp file, fsyncs it, and renames it
-//! over the old file. A failed save leaves the old file alone.
+//! fork() and without stopping the shards.
 //!
-//! Who writes the file: SAVE and SHUTDOWN on the calling shard's thread (Redis's SAVE blocks
-//! the server too); BGSAVE and save points on a short-lived std thread, fed by the shards
-//! through a channel, so no shard waits for the disk. A signal-triggered shutdown saves from
-//! the main thread the same way. For now every shard's share is held in memory until written
-//! (the next step streams slot by slot).
+//! How: every shard runs a snapshot job (`job`): it records which (database, slot) pairs held
+//! keys when it started, then serialises them slot by slot, a bounded slice per loop
+//! iteration, while a write to a slot not yet written out serialises that slot first
+//! (`cow`, hooked into every slot-table change of `store::keyspace::Db`). The output is the
+//! dataset as of each shard's start. The chunks go through a channel to one writer thread
+//! (`stream`), which streams them into a temp file, appends the CRC64, fsyncs, and renames it
+//! over the old file; a failed save leaves the old file alone.
+//!
+//! Who drives the jobs: BGSAVE and save points start them and return at once; the shards
+//! advance them from their loops (`step`) and the writer runs on its own thread at a lower
+//! priority. SAVE and SHUTDOWN run each shard's job to its end inside the call (Redis's SAVE
+//! blocks the server too), with the same writer thread; a signal-triggered shutdown does the
+//! same with the main thread as the writer. A foreground save ends a background one first.
+//!
+//! Reusing the jobs (per-shard AOF rewrite): `job::start(st, sink)` starts a job on the
+//! calling shard with any `job::SnapshotSink`; the sink gets `begin` (the counts and change
+//! counter at the start), then RDB key records per database in `chunk` (possibly
+//! interleaved across databases, never blocking the shard: queue them), and `finish` once.
+//! Its `backlog_bytes` paces the walk. The loop's `step` advances whatever job runs;
+//! `job::run(st, sink)` runs one to its end synchronously instead. One job per shard at a
+//! time.
 //!
 //! Must never: block a shard on file IO for BGSAVE, leave a half-written `dbfilename`, or let
 //! an older background save replace a newer foreground one.
 
+pub mod cow;
 mod file;
+pub mod job;
+mod stream;
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use super::rdb::write::{put_entry, Aux, WriteOpts};
@@ -28,7 +44,8 @@ use crate::shard::mesh::{MeshMsg, Peer};
 use crate::shard::{NodeInfo, ShardState};
 use crate::store::keyspace::{Db, NO_EXPIRE};
 
-pub use file::{write_temp_file, DbChunk, ShardShare, Target};
+pub use file::Target;
+pub use job::{step, JobStart, SnapshotSink};
 
 /// Serialises the live keys of one slot of `db` (expired ones are left out). Returns
 /// (keys, keys with a TTL) written.
@@ -48,28 +65,6 @@ pub fn serialize_slot(db: &Db, slot: u16, now_ms: u64, opts: &WriteOpts, out: &m
     (keys, expires)
 }
 
-/// This shard's share of a snapshot: every database with keys, slot by slot.
-pub fn shard_share(st: &ShardState) -> ShardShare {
-    let opts = WriteOpts::from_config(&st.cfg);
-    let now_ms = st.now_ms();
-    let mut chunks = Vec::new();
-    for (i, db) in st.store.dbs.iter().enumerate() {
-        if db.is_empty() {
-            continue;
-        }
-        let mut c = DbChunk { db: i, keys: 0, expires: 0, bytes: Vec::new() };
-        for slot in db.nonempty_slots() {
-            let (k, e) = serialize_slot(db, slot, now_ms, &opts, &mut c.bytes);
-            c.keys += k;
-            c.expires += e;
-        }
-        if c.keys > 0 {
-            chunks.push(c);
-        }
-    }
-    ShardShare { shard: st.id, dirty: st.store.dirty, chunks }
-}
-
 fn used_memory_bytes(node: &NodeInfo) -> u64 {
     let shards: i64 = node.shard_used_bytes.iter().map(|a| a.load(std::sync::atomic::Ordering::Relaxed)).sum();
     (shards + crate::store::memory::other_used_bytes()).max(0) as u64
@@ -79,20 +74,15 @@ fn aux_now(node: &NodeInfo) -> Aux {
     Aux { ctime_s: crate::shard::unix_ms() / 1000, used_mem_bytes: used_memory_bytes(node), aof_base: false }
 }
 
-/// Writes the shares to a temp file and puts it in place if no newer foreground save
-/// started meanwhile; records the outcome in the status.
-fn write_and_commit(
+/// Puts a written temp file (with each shard's change counter it covers) in place if no
+/// newer foreground save started meanwhile; records the outcome in the status and the log.
+fn commit(
     target: &Target,
-    aux: &Aux,
-    shares: Result<Vec<ShardShare>, String>,
+    written: Result<(PathBuf, Vec<(usize, u64)>), String>,
     epoch: u64,
     background: bool,
+    started: Instant,
 ) -> Result<(), String> {
-    let started = Instant::now();
-    let written = shares.and_then(|s| {
-        let tmp = write_temp_file(target, aux, &s)?;
-        Ok((tmp, s.iter().map(|x| (x.shard, x.dirty)).collect::<Vec<_>>()))
-    });
     let now_s = crate::shard::unix_ms() / 1000;
     let outcome = status::with(|s| {
         let result = match written {
@@ -136,32 +126,69 @@ fn write_and_commit(
     outcome
 }
 
-/// SAVE and SHUTDOWN: serialises every shard (fan-out), then writes the file on this thread
-/// and calls `done` with the outcome to write the reply.
+/// SAVE and SHUTDOWN: runs every shard's snapshot job to its end (fan-out) while a writer
+/// thread streams the file, then calls `done` with the outcome to write the reply.
 pub fn save_foreground<G>(st: &mut ShardState, out: &mut Out, done: G) -> ConnResult
 where
     G: FnOnce(Result<(), String>, &mut Out) + 'static,
 {
+    let started = Instant::now();
     let target = Target::from_config(&st.cfg);
     let aux = aux_now(&st.node);
     let epoch = status::with(|s| {
         s.epoch += 1;
         s.epoch
     });
+    let nshards = st.nshards;
+    let (tx, rx) = mpsc::channel::<stream::WriterMsg>();
+    let flow = Arc::new(stream::Flow::default());
+    let writer = {
+        let (target, flow) = (target.clone(), flow.clone());
+        std::thread::Builder::new()
+            .name("rdb-save".into())
+            .spawn(move || stream::write_streamed(&rx, nshards, &target, &aux, flow, None))
+    };
+    let writer = match writer {
+        Ok(w) => w,
+        Err(e) => {
+            let outcome = commit(&target, Err(format!("Can't start the save writer: {e}")), epoch, false, started);
+            done(outcome, out);
+            return ConnResult::Done;
+        }
+    };
     crate::command::family::server::fanout::fan_out(
         st,
         out,
-        |s: &mut ShardState| shard_share(s),
-        move |parts, out| done(write_and_commit(&target, &aux, Ok(parts), epoch, false), out),
+        move |s: &mut ShardState| run_job_here(s, &tx, &flow),
+        move |_, out| {
+            let written = writer.join().unwrap_or_else(|_| Err("the save writer panicked".to_owned()));
+            done(commit(&target, written, epoch, false, started), out)
+        },
     )
+}
+
+/// A foreground save's part on one shard: ends any background job, then runs a new one to its
+/// end, reporting to the writer through `tx`.
+fn run_job_here(s: &mut ShardState, tx: &mpsc::Sender<stream::WriterMsg>, flow: &Arc<stream::Flow>) {
+    job::cancel(s, "a foreground save replaced it");
+    let sink = stream::ChannelSink { shard: s.id, tx: tx.clone(), flow: flow.clone() };
+    if let Err(error) = job::run(s, Box::new(sink)) {
+        let _ = tx.send(stream::WriterMsg::Failed { shard: s.id, error });
+    }
 }
 
 /// Why a background save did not start.
 pub const ERR_IN_PROGRESS: &str = "ERR Background save already in progress";
+/// Redis's answer to BGSAVE while another background job runs.
+pub const ERR_AOF_REWRITING: &str =
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible";
 
-/// BGSAVE and save points: marks a background save as running, asks every shard for its
-/// share, and returns at once; a writer thread collects the shares and writes the file.
+/// BGSAVE and save points: marks a background save as running, starts a snapshot job on
+/// every shard, and returns at once; a writer thread streams the jobs' chunks into the file.
 pub fn start_background(st: &mut ShardState) -> Result<(), &'static str> {
+    if aof_rewrite_running() {
+        return Err(ERR_AOF_REWRITING);
+    }
     let epoch = status::with(|s| {
         if s.bgsave_in_progress {
             return None;
@@ -176,20 +203,34 @@ pub fn start_background(st: &mut ShardState) -> Result<(), &'static str> {
     let target = Target::from_config(&st.cfg);
     let aux = aux_now(&st.node);
     let nshards = st.nshards;
-    let (tx, rx) = mpsc::channel::<ShardShare>();
-    for dest in 0..nshards {
-        let tx = tx.clone();
-        // Nobody awaits the answer: the share travels through the channel, and the dropped
-        // future just lets the reply go.
-        drop(st.handle.call(dest, None, move |s: &mut ShardState| {
-            let _ = tx.send(shard_share(s));
-        }));
+    let (tx, rx) = mpsc::channel::<stream::WriterMsg>();
+    let flow = Arc::new(stream::Flow::default());
+    let spawned = {
+        let flow = flow.clone();
+        std::thread::Builder::new().name("rdb-bgsave".into()).spawn(move || {
+            yield_to_shards();
+            let started = Instant::now();
+            let written = stream::write_streamed(&rx, nshards, &target, &aux, flow, None);
+            // Drop the receiver first: jobs still running see their next send fail and end.
+            drop(rx);
+            let _ = commit(&target, written, epoch, true, started);
+        })
+    };
+    if spawned.is_ok() {
+        for dest in 0..nshards {
+            let tx = tx.clone();
+            let flow = flow.clone();
+            // A keyspace post waits while a cross-shard transaction holds the shard, so no
+            // job starts between a transaction's steps.
+            st.handle.post(dest, true, move |s: &mut ShardState| {
+                let sink = stream::ChannelSink { shard: s.id, tx: tx.clone(), flow };
+                if let Err(error) = job::start(s, Box::new(sink)) {
+                    let _ = tx.send(stream::WriterMsg::Failed { shard: s.id, error });
+                }
+            });
+        }
     }
     drop(tx);
-    let spawned = std::thread::Builder::new().name("rdb-bgsave".into()).spawn(move || {
-        let shares = collect_shares(&rx, nshards, None);
-        let _ = write_and_commit(&target, &aux, shares, epoch, true);
-    });
     if let Err(e) = spawned {
         log::warning(&format!("Can't save in background: {e}"));
         status::with(|s| {
@@ -202,24 +243,19 @@ pub fn start_background(st: &mut ShardState) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn collect_shares(
-    rx: &mpsc::Receiver<ShardShare>,
-    nshards: usize,
-    timeout: Option<Duration>,
-) -> Result<Vec<ShardShare>, String> {
-    let mut shares = Vec::with_capacity(nshards);
-    for _ in 0..nshards {
-        let got = match timeout {
-            Some(t) => rx.recv_timeout(t).map_err(|_| "a shard did not answer".to_owned()),
-            None => rx.recv().map_err(|_| "a shard stopped before serialising its keys".to_owned()),
-        };
-        shares.push(got?);
+/// Lowers the calling thread's priority (nice 10): when the shards and the snapshot writer
+/// want the same cores, clients come first and the save takes longer; the jobs' backlog limit
+/// keeps the memory of a slower writer bounded.
+fn yield_to_shards() {
+    // SAFETY: gettid and setpriority take no pointers and change only the calling thread.
+    #[allow(unsafe_code)]
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid);
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
-    shares.sort_by_key(|s| s.shard);
-    Ok(shares)
 }
 
-/// How long a signal-triggered shutdown waits for the shards' shares.
+/// How long a signal-triggered shutdown waits for any word from the shards.
 const SHUTDOWN_SHARE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs `f` on shard `dest` from a thread that is not a shard (the main thread), through the
@@ -258,13 +294,18 @@ pub fn save_on_signal(peers: &[Peer], node: &NodeInfo) -> Result<bool, String> {
         s.epoch += 1;
         s.epoch
     });
-    let (tx, rx) = mpsc::channel::<ShardShare>();
+    let started = Instant::now();
+    let (tx, rx) = mpsc::channel::<stream::WriterMsg>();
+    let flow = Arc::new(stream::Flow::default());
+    // The jobs answer through `tx` itself; the call's own answer channel is not needed.
+    let (unit_tx, _unit_rx) = mpsc::channel::<()>();
     for (dest, p) in peers.iter().enumerate() {
-        post_from_outside(p, dest, tx.clone(), |s: &mut ShardState| shard_share(s))?;
+        let (tx, flow) = (tx.clone(), flow.clone());
+        post_from_outside(p, dest, unit_tx.clone(), move |s: &mut ShardState| run_job_here(s, &tx, &flow))?;
     }
     drop(tx);
-    let shares = collect_shares(&rx, peers.len(), Some(SHUTDOWN_SHARE_TIMEOUT));
-    write_and_commit(&target, &aux, shares, epoch, false).map(|()| true)
+    let written = stream::write_streamed(&rx, peers.len(), &target, &aux, flow, Some(SHUTDOWN_SHARE_TIMEOUT));
+    commit(&target, written, epoch, false, started).map(|()| true)
 }
 
 /// Retry delay after a failed background save before a save point tries again (Redis's
@@ -280,7 +321,7 @@ pub fn cron(st: &mut ShardState) {
     let points = &st.cfg.save;
     let due = status::with(|s| {
         s.publish_dirty(id, dirty);
-        if id != 0 || s.bgsave_in_progress {
+        if id != 0 || s.bgsave_in_progress || aof_rewrite_running() {
             return None;
         }
         if s.bgsave_scheduled {
@@ -298,6 +339,44 @@ pub fn cron(st: &mut ShardState) {
         log::notice(&msg);
         let _ = start_background(st);
     }
+}
+
+/// Starts a job on this shard alone whose output is a complete RDB file at `target.path`
+/// (temp file, fsync, rename), written by its own writer thread: a per-shard AOF base. The
+/// receiver gets the file's size or the error once the file is in place.
+pub fn start_shard_file(
+    st: &mut ShardState,
+    target: Target,
+    aux: Aux,
+) -> Result<mpsc::Receiver<Result<u64, String>>, String> {
+    let (tx, rx) = mpsc::channel::<stream::WriterMsg>();
+    let flow = Arc::new(stream::Flow::default());
+    let (done_tx, done_rx) = mpsc::channel();
+    let writer_flow = flow.clone();
+    std::thread::Builder::new()
+        .name("aof-rewrite".into())
+        .spawn(move || {
+            yield_to_shards();
+            let written = stream::write_streamed(&rx, 1, &target, &aux, writer_flow, None);
+            drop(rx);
+            let outcome = written.and_then(|(tmp, _)| match target.commit(&tmp) {
+                Ok(()) => Ok(std::fs::metadata(&target.path).map(|m| m.len()).unwrap_or(0)),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    Err(e)
+                }
+            });
+            let _ = done_tx.send(outcome);
+        })
+        .map_err(|e| format!("Can't start the writer thread: {e}"))?;
+    let sink = stream::ChannelSink { shard: st.id, tx, flow };
+    job::start(st, Box::new(sink))?;
+    Ok(done_rx)
+}
+
+/// Whether any shard's AOF rewrite is running (BGSAVE and a rewrite share each shard's job).
+fn aof_rewrite_running() -> bool {
+    crate::persist::aof::info::IN_PROGRESS.iter().any(|x| x.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// The file a save writes, for log messages and tests.

@@ -14,13 +14,15 @@ pub(super) fn bgrewriteaof(st: &mut ShardState, _ci: usize, _args: &[&[u8]], out
         out.error("ERR Background append only file rewriting is not possible: appendonly is off");
         return ConnResult::Done;
     }
-    fan_out(
-        st,
-        out,
-        crate::persist::aof::start_rewrite,
-        |results: Vec<Result<(), String>>, out: &mut Out| match results.into_iter().find_map(|r| r.err()) {
-            None => out.simple("Background append only file rewriting started"),
-            Some(e) => out.error(&format!("ERR {e}")),
-        },
-    )
+    fan_out(st, out, crate::persist::aof::start_rewrite, |results: Vec<Result<bool, String>>, out: &mut Out| {
+        if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
+            return out.error(&format!("ERR {e}"));
+        }
+        if results.iter().all(|r| matches!(r, Ok(true))) {
+            out.simple("Background append only file rewriting started");
+        } else {
+            // A BGSAVE is running on some shard: Redis's words for a deferred rewrite.
+            out.simple("Background append only file rewriting scheduled");
+        }
+    })
 }

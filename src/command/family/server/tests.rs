@@ -64,6 +64,8 @@ impl Fixture {
             bus_actions: Vec::new(),
             aof: None,
             evict_pool: Default::default(),
+            snapshot_job: None,
+            wake: None,
             cfg,
         };
         let conn = ConnRef { index: 0, gen: 0 };
