@@ -63,11 +63,9 @@ pub fn gen(g: &mut Gen) -> Cmd {
         44..=49 => {
             let mut a = vec![b("SPOP"), g.write_key(Fam::Set)];
             if g.chance(0.6) {
-                // known difference: when a count leaves at most a fifth of it behind, Redis
-                // rebuilds the set from the remaining members (an intset if they are all
-                // integers); tessera keeps the hash table. Counts up to 4 (or past the size)
-                // never take that path.
-                a.push(b(g.pick(&["1", "2", "3", "4", "0", "-1", "x", "100000"])));
+                // Counts that leave at most a fifth of the set behind take Redis's rebuild path
+                // (the remaining members become a new set, an intset when all are integers).
+                a.push(b(g.pick(&["1", "2", "3", "4", "5", "6", "8", "12", "0", "-1", "x", "100000"])));
             }
             Cmd::new(a).with(Check::Spop)
         }

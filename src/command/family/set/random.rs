@@ -9,12 +9,17 @@ use crate::command::spec::DataCtx;
 use crate::error;
 use crate::resp::Out;
 use crate::store::events::class;
+use crate::store::types::set::SetValue;
 
 /// `getPositiveLongFromObjectOrReply` with no message: any failure, parse or sign, is this.
 const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 /// `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)` without a message.
 const NOT_IN_LONG_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+/// Redis's `SPOP_MOVE_STRATEGY_MUL`: SPOP with a count rebuilds the set from what remains
+/// when the remaining members times this are at most the count.
+const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 
 pub(super) fn spop(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     match args.len() {
@@ -54,6 +59,7 @@ fn spop_count(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let rng = &mut *ctx.rng;
     let now_ms = ctx.now_ms;
     let lfu = crate::store::keyspace::Lfu::of(ctx.cfg);
+    let max_intset = ctx.cfg.set_max_intset_entries;
     let db = &mut ctx.store.dbs[ctx.dbi];
     let Some(e) = db.get(key, now_ms) else { return out.set(0) };
     e.touch(now_ms, lfu);
@@ -78,6 +84,17 @@ fn spop_count(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
                 Some(m) => reply_member(out, m.as_member()),
                 None => debug_assert!(false, "SPOP ran out of members below the set size"),
             }
+        }
+        // Redis keeps the remaining members in a new set when they are few next to the count
+        // (remaining * 5 <= count), built as adding them one by one would: an intset when they
+        // are all integers, however the set was encoded before.
+        if (size - count).saturating_mul(SPOP_MOVE_STRATEGY_MUL) <= count {
+            let rest: Vec<Vec<u8>> = {
+                let mut v = Vec::with_capacity(set.len());
+                set.for_each_member(|m| v.push(m.to_vec()));
+                v
+            };
+            *set = SetValue::from_members(rest.iter().map(|m| m.as_slice()), max_intset);
         }
         ctx.notify(class::SET, "spop", key);
     }
