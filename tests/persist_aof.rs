@@ -421,10 +421,19 @@ fn rewrite_while_clients_write() {
     let acked: Vec<u64> = ws.into_iter().map(|w| w.join().unwrap()).collect();
     assert!(acked.iter().all(|&n| n > 0), "{acked:?}");
     assert_eq!(info_field(&mut c, "aof_rewrites"), "8", "four rewrites on each of two shards");
-    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok", "{}", s.log());
     let digest = c.cmd(&["DEBUG", "DIGEST"]);
     s.signal_and_wait(libc::SIGTERM, Duration::from_secs(30));
     assert_check_aof(dir.path());
+    // Every shard's last rewrite completed: its manifest names the new base and only the
+    // incremental file started with it.
+    for m in manifests(dir.path()) {
+        let text = std::fs::read_to_string(&m).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{}: {text}", m.display());
+        let seq = |l: &str| l.split_whitespace().nth(3).map(str::to_owned);
+        assert!(lines[0].ends_with("type b") && seq(lines[0]) == seq(lines[1]), "{}: {text}", m.display());
+    }
     let s = Server::start_in(&spec, dir.path()).expect("restart");
     let mut c = s.raw();
     assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest, "the reload equals the data at shutdown");

@@ -387,7 +387,11 @@ fn persistence(o: &mut String, s: &Snapshot) {
     w!(o, "aof_rewrite_scheduled:0");
     w!(o, "aof_last_rewrite_time_sec:-1");
     w!(o, "aof_current_rewrite_time_sec:-1");
-    w!(o, "aof_last_bgrewrite_status:{}", if aof::LAST_REWRITE_OK.load(Relaxed) { "ok" } else { "err" });
+    w!(
+        o,
+        "aof_last_bgrewrite_status:{}",
+        if aof::LAST_REWRITE_FAILED.iter().any(|x| x.load(Relaxed)) { "err" } else { "ok" }
+    );
     w!(o, "aof_rewrites:{}", aof::REWRITES.load(Relaxed));
     w!(o, "aof_rewrites_consecutive_failures:0");
     w!(o, "aof_last_write_status:{}", if aof::WRITE_ERRORS.load(Relaxed) == 0 { "ok" } else { "err" });

@@ -223,11 +223,11 @@ pub fn cron(st: &mut crate::shard::ShardState) {
         info::REWRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match r {
             Ok(()) => {
-                info::LAST_REWRITE_OK.store(true, std::sync::atomic::Ordering::Relaxed);
+                info::LAST_REWRITE_FAILED[st.id].store(false, std::sync::atomic::Ordering::Relaxed);
                 crate::observe::log::notice(&format!("Background AOF rewrite finished successfully (shard {})", st.id));
             }
             Err(e) => {
-                info::LAST_REWRITE_OK.store(false, std::sync::atomic::Ordering::Relaxed);
+                info::LAST_REWRITE_FAILED[st.id].store(true, std::sync::atomic::Ordering::Relaxed);
                 crate::observe::log::warning(&format!("Background AOF rewrite failed (shard {}): {e}", st.id));
             }
         }
@@ -263,7 +263,9 @@ pub mod info {
     pub static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     pub static WRITE_ERRORS: AtomicU64 = AtomicU64::new(0);
     pub static REWRITES: AtomicU64 = AtomicU64::new(0);
-    pub static LAST_REWRITE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+    /// Per shard: its last rewrite failed (INFO says `err` while any shard's did).
+    pub static LAST_REWRITE_FAILED: [std::sync::atomic::AtomicBool; crate::limits::MAX_SHARDS] =
+        [const { std::sync::atomic::AtomicBool::new(false) }; crate::limits::MAX_SHARDS];
     pub static IN_PROGRESS: [std::sync::atomic::AtomicBool; crate::limits::MAX_SHARDS] =
         [const { std::sync::atomic::AtomicBool::new(false) }; crate::limits::MAX_SHARDS];
     pub static DELAYED_FSYNC: AtomicU64 = AtomicU64::new(0);

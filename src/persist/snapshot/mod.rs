@@ -146,7 +146,7 @@ where
         let (target, flow) = (target.clone(), flow.clone());
         std::thread::Builder::new()
             .name("rdb-save".into())
-            .spawn(move || stream::write_streamed(&rx, nshards, &target, &aux, flow, None))
+            .spawn(move || stream::write_streamed(&rx, 0..nshards, &target, &aux, flow, None))
     };
     let writer = match writer {
         Ok(w) => w,
@@ -210,7 +210,7 @@ pub fn start_background(st: &mut ShardState) -> Result<(), &'static str> {
         std::thread::Builder::new().name("rdb-bgsave".into()).spawn(move || {
             yield_to_shards();
             let started = Instant::now();
-            let written = stream::write_streamed(&rx, nshards, &target, &aux, flow, None);
+            let written = stream::write_streamed(&rx, 0..nshards, &target, &aux, flow, None);
             // Drop the receiver first: jobs still running see their next send fail and end.
             drop(rx);
             let _ = commit(&target, written, epoch, true, started);
@@ -304,7 +304,7 @@ pub fn save_on_signal(peers: &[Peer], node: &NodeInfo) -> Result<bool, String> {
         post_from_outside(p, dest, unit_tx.clone(), move |s: &mut ShardState| run_job_here(s, &tx, &flow))?;
     }
     drop(tx);
-    let written = stream::write_streamed(&rx, peers.len(), &target, &aux, flow, Some(SHUTDOWN_SHARE_TIMEOUT));
+    let written = stream::write_streamed(&rx, 0..peers.len(), &target, &aux, flow, Some(SHUTDOWN_SHARE_TIMEOUT));
     commit(&target, written, epoch, false, started).map(|()| true)
 }
 
@@ -352,12 +352,13 @@ pub fn start_shard_file(
     let (tx, rx) = mpsc::channel::<stream::WriterMsg>();
     let flow = Arc::new(stream::Flow::default());
     let (done_tx, done_rx) = mpsc::channel();
+    let id = st.id;
     let writer_flow = flow.clone();
     std::thread::Builder::new()
         .name("aof-rewrite".into())
         .spawn(move || {
             yield_to_shards();
-            let written = stream::write_streamed(&rx, 1, &target, &aux, writer_flow, None);
+            let written = stream::write_streamed(&rx, id..id + 1, &target, &aux, writer_flow, None);
             drop(rx);
             let outcome = written.and_then(|(tmp, _)| match target.commit(&tmp) {
                 Ok(()) => Ok(std::fs::metadata(&target.path).map(|m| m.len()).unwrap_or(0)),

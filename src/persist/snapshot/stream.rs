@@ -117,12 +117,13 @@ fn io_err(e: std::io::Error) -> String {
     format!("Write error saving DB on disk: {e}")
 }
 
-/// Receives the jobs of `nshards` shards and writes the snapshot to a temp file in `dir`,
+/// Receives the jobs of the shards in `shards` (every shard for dump.rdb, one for an AOF
+/// base) and writes the snapshot to a temp file in `dir`,
 /// fsynced. Returns its path and each shard's change counter at its start. With `patience`,
 /// gives up when no message comes for that long.
 pub fn write_streamed(
     rx: &mpsc::Receiver<WriterMsg>,
-    nshards: usize,
+    shards: std::ops::Range<usize>,
     target: &Target,
     aux: &Aux,
     flow: Arc<Flow>,
@@ -135,11 +136,14 @@ pub fn write_streamed(
     };
     // The counts of every shard are needed before the first RESIZEDB; chunks that arrive
     // meanwhile wait (a few loop iterations' worth, and counted in the backlog).
+    let nshards = shards.len();
+    // Index of a shard id in `shards` (None for a shard this file does not take).
+    let slot_of = |shard: usize| shard.checked_sub(shards.start).filter(|&i| i < nshards);
     let mut starts: Vec<Option<JobStart>> = (0..nshards).map(|_| None).collect();
     let mut early = Vec::new();
     // Which shards finished, so a repeated message cannot end the stream early.
     let mut finished = vec![false; nshards];
-    let mut finish = |shard: usize| match finished.get_mut(shard) {
+    let mut finish = |shard: usize| match slot_of(shard).and_then(|i| finished.get_mut(i)) {
         Some(f) if !*f => {
             *f = true;
             Ok(())
@@ -149,7 +153,7 @@ pub fn write_streamed(
     let mut done = 0usize;
     while starts.iter().any(|s| s.is_none()) {
         match recv()? {
-            WriterMsg::Start(s) => match starts.get_mut(s.shard) {
+            WriterMsg::Start(s) => match slot_of(s.shard).and_then(|i| starts.get_mut(i)) {
                 Some(slot) => *slot = Some(s),
                 None => return Err(format!("snapshot start from unknown shard {}", s.shard)),
             },
