@@ -10,6 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::dataset::{cmd, pipeline};
 use common::{redis_tool, run_tool, RawConn, Reply, Server, Spec, TempDir};
 
 const DEBUG: [&str; 2] = ["--enable-debug-command", "yes"];
@@ -17,45 +18,23 @@ const DEBUG: [&str; 2] = ["--enable-debug-command", "yes"];
 const KEYS_DB0: usize = 200_000;
 /// Keys in db 3, which goes through the writer's scratch file.
 const KEYS_DB3: usize = 5_000;
-const BATCH: usize = 5_000;
-
-fn s(args: &[&str]) -> Vec<Vec<u8>> {
-    args.iter().map(|a| a.as_bytes().to_vec()).collect()
-}
-
-/// Sends `cmds` in pipelined batches and checks that none failed.
-fn pipeline(c: &mut RawConn, cmds: &[Vec<Vec<u8>>]) {
-    for part in cmds.chunks(BATCH) {
-        let mut out = Vec::new();
-        for cmd in part {
-            let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
-            out.extend_from_slice(&common::resp::encode(&args));
-        }
-        c.send_raw(&out).expect("write pipeline");
-        for cmd in part {
-            let (raw, reply) = c.read_reply().expect("reply");
-            assert!(!reply.is_error(), "{}: {}", common::resp::show_cmd(cmd), common::resp::escape(&raw));
-        }
-    }
-}
-
 /// The version-0 dataset of `db`: strings, hashes, lists, sets and sorted sets, every seventh
 /// key with an absolute deadline an hour or more away (so the digest, which covers deadlines,
 /// is the same on every server).
 fn version0(db: usize, n: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
-    let mut cmds = vec![s(&["SELECT", &db.to_string()])];
+    let mut cmds = vec![cmd(&["SELECT", &db.to_string()])];
     for i in 0..n {
         let k = format!("{db}:k:{i}");
         let v = format!("v0-{i}");
         cmds.push(match i % 5 {
-            0 => s(&["SET", &k, &v]),
-            1 => s(&["HSET", &k, "a", &v, "b", "0"]),
-            2 => s(&["RPUSH", &k, &v, "x", "y"]),
-            3 => s(&["SADD", &k, &v, "m"]),
-            _ => s(&["ZADD", &k, "1", &v, "2", "z"]),
+            0 => cmd(&["SET", &k, &v]),
+            1 => cmd(&["HSET", &k, "a", &v, "b", "0"]),
+            2 => cmd(&["RPUSH", &k, &v, "x", "y"]),
+            3 => cmd(&["SADD", &k, &v, "m"]),
+            _ => cmd(&["ZADD", &k, "1", &v, "2", "z"]),
         });
         if i.is_multiple_of(7) {
-            cmds.push(s(&["PEXPIREAT", &k, &(deadline_ms + i as u64).to_string()]));
+            cmds.push(cmd(&["PEXPIREAT", &k, &(deadline_ms + i as u64).to_string()]));
         }
     }
     cmds
@@ -64,26 +43,26 @@ fn version0(db: usize, n: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
 /// Changes the keys of `db` numbered `part` modulo `parts` after the snapshot started: a new
 /// version of every value (SET also drops the TTL), TTLs added, some keys deleted, new keys.
 fn version1(db: usize, n: usize, part: usize, parts: usize) -> Vec<Vec<Vec<u8>>> {
-    let mut cmds = vec![s(&["SELECT", &db.to_string()])];
+    let mut cmds = vec![cmd(&["SELECT", &db.to_string()])];
     for j in (part..n).step_by(parts) {
         // Walk the keys in another order than they were written, so writes hit slots all over.
         let i = (j * 7919) % n;
         let k = format!("{db}:k:{i}");
         let v = format!("v1-{i}");
         cmds.push(match i % 5 {
-            0 => s(&["SET", &k, &v]),
-            1 => s(&["HSET", &k, "a", &v, "c", "1"]),
-            2 => s(&["LPUSH", &k, &v]),
-            3 => s(&["SADD", &k, &v]),
-            _ => s(&["ZADD", &k, "9", &v]),
+            0 => cmd(&["SET", &k, &v]),
+            1 => cmd(&["HSET", &k, "a", &v, "c", "1"]),
+            2 => cmd(&["LPUSH", &k, &v]),
+            3 => cmd(&["SADD", &k, &v]),
+            _ => cmd(&["ZADD", &k, "9", &v]),
         });
         if i.is_multiple_of(11) {
-            cmds.push(s(&["DEL", &k]));
+            cmds.push(cmd(&["DEL", &k]));
         } else if i.is_multiple_of(13) {
-            cmds.push(s(&["EXPIRE", &k, "100000"]));
+            cmds.push(cmd(&["EXPIRE", &k, "100000"]));
         }
         if i.is_multiple_of(3) {
-            cmds.push(s(&["SET", &format!("{db}:new:{i}"), "v1"]));
+            cmds.push(cmd(&["SET", &format!("{db}:new:{i}"), "v1"]));
         }
     }
     cmds
@@ -141,11 +120,11 @@ fn bgsave_is_the_dataset_as_of_its_start() {
         }
         // Meanwhile db 3 changes, moves to db 4 and is flushed there; db 3 gets new keys.
         let mut moves = version1(3, KEYS_DB3, 0, 1);
-        moves.push(s(&["SWAPDB", "3", "4"]));
-        moves.push(s(&["SELECT", "4"]));
-        moves.push(s(&["FLUSHDB"]));
-        moves.push(s(&["SELECT", "3"]));
-        moves.push(s(&["SET", "3:after-swap", "x"]));
+        moves.push(cmd(&["SWAPDB", "3", "4"]));
+        moves.push(cmd(&["SELECT", "4"]));
+        moves.push(cmd(&["FLUSHDB"]));
+        moves.push(cmd(&["SELECT", "3"]));
+        moves.push(cmd(&["SET", "3:after-swap", "x"]));
         pipeline(&mut tc, &moves);
     });
     let wrote_s = started.elapsed().as_secs_f64();

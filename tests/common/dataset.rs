@@ -22,17 +22,23 @@ pub fn redis_spec() -> Spec {
     Spec::redis().args(&DEBUG)
 }
 
-/// Sends `cmds` as one pipeline and checks that none failed.
+/// Commands per pipelined batch: large loads go in batches so neither side's buffers grow
+/// with the whole load.
+const PIPELINE_BATCH: usize = 5_000;
+
+/// Sends `cmds` in pipelined batches and checks that none failed.
 pub fn pipeline(c: &mut RawConn, cmds: &[Vec<Vec<u8>>]) {
-    let mut out = Vec::new();
-    for cmd in cmds {
-        let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
-        out.extend_from_slice(&super::resp::encode(&args));
-    }
-    c.send_raw(&out).expect("write pipeline");
-    for cmd in cmds {
-        let (raw, reply) = c.read_reply().expect("reply");
-        assert!(!reply.is_error(), "{}: {}", super::resp::show_cmd(cmd), super::resp::escape(&raw));
+    for part in cmds.chunks(PIPELINE_BATCH) {
+        let mut out = Vec::new();
+        for cmd in part {
+            let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+            out.extend_from_slice(&super::resp::encode(&args));
+        }
+        c.send_raw(&out).expect("write pipeline");
+        for cmd in part {
+            let (raw, reply) = c.read_reply().expect("reply");
+            assert!(!reply.is_error(), "{}: {}", super::resp::show_cmd(cmd), super::resp::escape(&raw));
+        }
     }
 }
 

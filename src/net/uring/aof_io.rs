@@ -116,7 +116,7 @@ impl Loop {
         let Some(aof) = self.st.aof.as_deref_mut() else { return };
         aof.fsync_inflight = false;
         if res == -libc::ECANCELED {
-            // Its write was short; the pump fsyncs after the rest is written.
+            // Cancelled with the ring (shutdown): the next second's fsync covers the bytes.
             return;
         }
         if res < 0 {

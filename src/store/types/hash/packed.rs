@@ -142,14 +142,7 @@ impl PackedPairs {
                 false
             }
             None => {
-                let mut out = Vec::with_capacity(self.buf.len() + encoded_size(field) + encoded_size(value));
-                out.extend_from_slice(&self.buf);
-                put_varint(&mut out, field.len());
-                out.extend_from_slice(field);
-                put_varint(&mut out, value.len());
-                out.extend_from_slice(value);
-                self.buf = out.into_boxed_slice();
-                self.len += 1;
+                self.push_unique(field, value);
                 true
             }
         }
