@@ -101,3 +101,78 @@ fn volatile_policies_spare_keys_without_ttl_and_raise_events() {
         assert!(!errors.is_empty(), "{policy}: no OOM with nothing evictable");
     }
 }
+
+/// One pipelining client on a two-shard node forwards half of its writes to the shard it is
+/// not connected to. Overwriting a fixed set of keys does not grow the data, so with the limit
+/// well above what the keys take nothing may be evicted or refused, however long it runs.
+/// (Counting each shard against its own share failed this: forwarded batches are built on
+/// one shard and freed on the other, which drifted the two counts apart until one shard had
+/// evicted all its keys and answered -OOM.)
+#[test]
+fn forwarding_does_not_evict_when_the_node_is_under_its_limit() {
+    let s = Server::start(Spec::tessera(2).args(&["--maxmemory-policy", "allkeys-lru"]));
+    let mut c = s.raw();
+    const KEYS: usize = 10_000;
+    let send = |c: &mut common::RawConn, from: usize, n: usize| -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for i in from..from + n {
+            out.extend(common::resp::encode(&[b"SET", format!("k{}", i % KEYS).as_bytes(), b"v"]));
+        }
+        c.send_raw(&out).expect("send");
+        (0..n).filter_map(|_| c.read_reply().ok().filter(|(_, r)| r.is_error()).map(|(raw, _)| raw)).collect()
+    };
+    assert!(send(&mut c, 0, KEYS).is_empty());
+    let used = info_u64(&mut c, "memory", "used_memory");
+    let limit = used + 4 * 1024 * 1024;
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]), Reply::Simple("OK".into()));
+    let mut errors = Vec::new();
+    for batch in 0..100_000 {
+        errors.extend(send(&mut c, batch * 16, 16));
+    }
+    let evicted = info_u64(&mut c, "stats", "evicted_keys");
+    let keys = c.cmd(&["DBSIZE"]).int().unwrap() as u64;
+    assert!(errors.is_empty(), "{} errors, first {:?}", errors.len(), String::from_utf8_lossy(&errors[0]));
+    assert_eq!((evicted, keys), (0, KEYS as u64), "used_memory {}", info_u64(&mut c, "memory", "used_memory"));
+}
+
+/// Each shard's own memory count (`tessera_used_memory_shards`) must not wander off while the
+/// data stays the same size: cross-shard commands build values on one shard that another
+/// keeps or frees, and keyspace events and PUBLISH send messages to every shard. Bytes that
+/// moved without their count used to shift megabytes from one shard's count to the other's.
+#[test]
+fn cross_shard_traffic_leaves_each_shard_count_its_own() {
+    let s = Server::start(Spec::tessera(2).args(&["--notify-keyspace-events", "KEA"]));
+    let mut c = s.raw();
+    let round = |c: &mut common::RawConn| {
+        for batch in 0..500 {
+            let mut out = Vec::new();
+            for j in 0..32 {
+                let i = (batch * 32 + j) % 50;
+                let (a, b, d) = (format!("{{a}}x{i}"), format!("{{b}}y{i}"), format!("{{c}}s{i}"));
+                out.extend(common::resp::encode(&[b"SET", a.as_bytes(), b"value"]));
+                out.extend(common::resp::encode(&[b"RENAME", a.as_bytes(), b.as_bytes()]));
+                out.extend(common::resp::encode(&[b"SUNIONSTORE", d.as_bytes(), b"{a}x1", b.as_bytes()]));
+                out.extend(common::resp::encode(&[b"PUBLISH", b"events", b"payload"]));
+            }
+            c.send_raw(&out).expect("send");
+            for _ in 0..32 * 4 {
+                c.read_reply().expect("reply");
+            }
+        }
+    };
+    let shards = |c: &mut common::RawConn| -> Vec<i64> {
+        let r = c.cmd(&["INFO", "memory"]);
+        let text = String::from_utf8_lossy(r.bytes().expect("INFO bulk")).into_owned();
+        let line = text.lines().find_map(|l| l.strip_prefix("tessera_used_memory_shards:")).expect("field").to_owned();
+        line.split(',').map(|v| v.trim().parse().expect("number")).collect()
+    };
+    round(&mut c);
+    let before = shards(&mut c);
+    round(&mut c);
+    round(&mut c);
+    let after = shards(&mut c);
+    assert_eq!(before.len(), 2);
+    for (b, a) in before.iter().zip(&after) {
+        assert!((a - b).abs() < 256 * 1024, "shard counts moved from {before:?} to {after:?}");
+    }
+}

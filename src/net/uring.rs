@@ -186,6 +186,11 @@ impl Loop {
             self.aof_pump();
             self.send_mesh();
             self.submit_sends();
+            if self.st.cfg.maxmemory_bytes > 0 {
+                // Other shards weigh the node's total against maxmemory with this figure.
+                let used = crate::store::memory::thread_used_bytes();
+                self.st.node.shard_used_bytes[self.st.id].store(used, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         self.aof_drain();
         self.shutdown_conns();
@@ -716,10 +721,7 @@ impl Loop {
         while let Some(m) = self.local.pop_front() {
             self.on_msg(m);
         }
-        while let Ok(m) = self.mesh.inbox.try_recv() {
-            if let Some(p) = m.payload() {
-                crate::store::memory::receive_from_shard(p);
-            }
+        while let Some(m) = self.mesh.try_recv() {
             self.on_msg(m);
         }
     }
@@ -787,11 +789,8 @@ impl Loop {
                     }
                     _ if dest == self.st.id => self.local.push_back(m),
                     _ => {
-                        if let Some(p) = m.payload() {
-                            crate::store::memory::send_to_shard(p);
-                        }
                         // A send fails only when the peer's loop has exited (shutdown).
-                        let _ = self.mesh.peers[dest].tx.send(m);
+                        let _ = self.mesh.peers[dest].send(m);
                         sent = true;
                     }
                 }
@@ -807,10 +806,7 @@ impl Loop {
         if dest == self.st.id {
             self.local.push_back(m);
         } else {
-            if let Some(p) = m.payload() {
-                crate::store::memory::send_to_shard(p);
-            }
-            let _ = self.mesh.peers[dest].tx.send(m);
+            let _ = self.mesh.peers[dest].send(m);
             self.mesh.peers[dest].wake();
         }
     }

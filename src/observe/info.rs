@@ -116,6 +116,9 @@ pub struct Snapshot {
     pub cpu: CpuTimes,
     /// The shards' parts added up (`dbs` summed per database).
     pub totals: ShardPart,
+    /// Each shard's own count of bytes, in shard order (what it weighs against its share of
+    /// `maxmemory`).
+    pub shard_used_bytes: Vec<i64>,
 }
 
 /// Highest `used_memory` any INFO has seen (Redis: `used_memory_peak`).
@@ -127,6 +130,7 @@ impl Snapshot {
     pub fn merge(&mut self, parts: &[ShardPart], other_used_bytes: i64) {
         let mut t = ShardPart::default();
         let mut used: i64 = other_used_bytes;
+        self.shard_used_bytes = parts.iter().map(|p| p.used_bytes).collect();
         for p in parts {
             used += p.used_bytes;
             if t.dbs.len() < p.dbs.len() {
@@ -353,6 +357,8 @@ fn memory(o: &mut String, s: &Snapshot) {
     w!(o, "active_defrag_running:0");
     w!(o, "lazyfree_pending_objects:0");
     w!(o, "lazyfreed_objects:0");
+    let shares: Vec<String> = s.shard_used_bytes.iter().map(|b| b.to_string()).collect();
+    w!(o, "tessera_used_memory_shards:{}", shares.join(","));
 }
 
 fn persistence(o: &mut String, s: &Snapshot) {

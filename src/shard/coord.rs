@@ -17,6 +17,7 @@ use smallvec::SmallVec;
 use crate::cluster::slot::{key_slot, owner_shard};
 use crate::command::spec::{CommandSpec, DataCtx, Split};
 use crate::resp::Out;
+use crate::store::memory::{self, Carried};
 use crate::store::{Entry, Store};
 
 use super::exec::run_data_here;
@@ -85,18 +86,22 @@ async fn split(
     let futs: Vec<_> = parts
         .iter()
         .map(|(s, idx)| {
-            let mut sub: Owned = Vec::with_capacity(idx.len() + 1);
-            sub.push(args[0].clone());
-            sub.extend(idx.iter().map(|&i| args[i].clone()));
+            let sub = Carried::pack(|| {
+                let mut sub: Owned = Vec::with_capacity(idx.len() + 1);
+                sub.push(args[0].clone());
+                sub.extend(idx.iter().map(|&i| args[i].clone()));
+                sub
+            });
             h.call(*s, None, move |st: &mut ShardState| {
+                let sub = sub.unpack();
                 let argv: Vec<&[u8]> = sub.iter().map(|a| a.as_slice()).collect();
                 let mut buf = Vec::new();
                 run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
-                buf
+                Carried::vec(buf)
             })
         })
         .collect();
-    let replies = futures::future::join_all(futs).await;
+    let replies: Vec<Vec<u8>> = futures::future::join_all(futs).await.into_iter().map(Carried::unpack).collect();
     if let Some(err) = replies.iter().find(|r| r.first() == Some(&b'-')) {
         return err.clone();
     }
@@ -152,6 +157,8 @@ fn split_array_reply(r: &[u8]) -> Vec<&[u8]> {
 
 /// Key copies fetched from one shard: (db, key, entry) for every db holding the key.
 type Fetched = Vec<(usize, Vec<u8>, Entry)>;
+/// What one shard's keys became: (db, key, new entry or none when deleted).
+type WriteBack = Vec<(usize, Vec<u8>, Option<Entry>)>;
 
 #[allow(clippy::too_many_arguments)]
 async fn atomic(
@@ -184,13 +191,17 @@ async fn atomic(
     // shard is frozen for such a call (see `exec::place`), so the set cannot change under us.
     let mut read_only: Vec<Vec<u8>> = Vec::new();
     if let (Some(p), Some(first)) = (spec.pattern_keys, keys.first().cloned()) {
-        let a = args.clone();
+        let a = Carried::pack(|| args.clone());
         read_only = h
             .call(owner_shard(key_slot(&first), nshards), Some(tx), move |st: &mut ShardState| {
+                let a = a.unpack();
                 let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
-                (p.read)(&mut st.data_ctx(db), &argv)
+                let keys = (p.read)(&mut st.data_ctx(db), &argv);
+                let n = memory::strings_bytes(&keys);
+                Carried::new(keys, n)
             })
-            .await;
+            .await
+            .unpack();
         read_only.retain(|k| !keys.contains(k));
         read_only.sort();
         read_only.dedup();
@@ -198,25 +209,32 @@ async fn atomic(
     let fetches: Vec<_> = shards
         .iter()
         .map(|&s| {
-            let mut ks = by_shard(s);
-            ks.extend(read_only.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned());
-            h.call(s, Some(tx), move |st: &mut ShardState| -> Fetched {
+            let ks = Carried::pack(|| {
+                let mut ks = by_shard(s);
+                ks.extend(read_only.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned());
+                ks
+            });
+            h.call(s, Some(tx), move |st: &mut ShardState| -> Carried<Fetched> {
+                let ks = ks.unpack();
                 let now = st.now_ms();
                 let mut v = Vec::new();
+                // Only the copies are carried: a lazy expiry inside `get` frees this shard's
+                // own memory, which must stay off the count that leaves.
+                let mut copies_n = 0;
                 for (dbi, d) in st.store.dbs.iter_mut().enumerate() {
                     for k in &ks {
                         if let Some(e) = d.get(k, now) {
-                            v.push((dbi, k.clone(), e.clone()));
+                            copies_n += memory::measure(|| v.push((dbi, k.clone(), e.clone()))).1;
                         }
                     }
                 }
-                v
+                Carried::new(v, copies_n)
             })
         })
         .collect();
-    let fetched = futures::future::join_all(fetches).await;
+    let fetched = futures::future::join_all(fetches).await.into_iter().map(Carried::unpack);
     let mut scratch = Store::new(databases);
-    for (dbi, k, e) in fetched.into_iter().flatten() {
+    for (dbi, k, e) in fetched.flatten() {
         scratch.dbs[dbi].insert(&k, e);
     }
     let mut reply = Vec::new();
@@ -239,15 +257,17 @@ async fn atomic(
             .iter()
             .map(|&s| {
                 let ks = by_shard(s);
-                let state: Vec<(usize, Vec<u8>, Option<Entry>)> = (0..databases)
-                    .flat_map(|dbi| ks.iter().map(move |k| (dbi, k.clone())))
-                    .map(|(dbi, k)| {
-                        let e = scratch.dbs[dbi].peek(&k).cloned();
-                        (dbi, k, e)
-                    })
-                    .collect();
+                let state: Carried<WriteBack> = Carried::pack(|| {
+                    (0..databases)
+                        .flat_map(|dbi| ks.iter().map(move |k| (dbi, k.clone())))
+                        .map(|(dbi, k)| {
+                            let e = scratch.dbs[dbi].peek(&k).cloned();
+                            (dbi, k, e)
+                        })
+                        .collect()
+                });
                 h.call(s, Some(tx), move |st: &mut ShardState| {
-                    for (dbi, k, e) in state {
+                    for (dbi, k, e) in state.unpack() {
                         if !st.watches.is_empty() {
                             st.touch_watched(dbi, &k);
                         }

@@ -185,7 +185,14 @@ impl Handle {
         R: Send + 'static,
         F: Fn(&mut ShardState) -> R + Send + Clone + 'static,
     {
-        let futs: Vec<_> = (0..self.nshards).map(|d| self.call(d, tx, f.clone())).collect();
+        let futs: Vec<_> = (0..self.nshards)
+            .map(|d| {
+                // Each copy of `f` (and what it captured) is freed on the shard it runs on.
+                let (g, n) = crate::store::memory::measure(|| f.clone());
+                let g = crate::store::memory::Carried::new(g, n);
+                self.call(d, tx, move |st: &mut ShardState| (g.unpack())(st))
+            })
+            .collect();
         futures::future::join_all(futs).await
     }
 

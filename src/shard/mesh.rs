@@ -8,6 +8,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::mpsc::{Receiver, Sender};
 
 use crate::shard::ShardState;
+use crate::store::memory;
 
 /// Identifies a connection on its shard: slab index and a generation that changes when the
 /// slot is reused, so a late reply for a closed connection is dropped instead of misdelivered.
@@ -90,12 +91,20 @@ impl MeshMsg {
             _ => None,
         }
     }
-    /// The large buffer a message carries between shards, for memory accounting.
-    pub fn payload(&self) -> Option<&Vec<u8>> {
+    /// The heap memory the message itself holds (its buffers, or the box of its closure or
+    /// answer), which the receiving thread frees: moved from the sender's count to the
+    /// receiver's with it. What a closure captures, or an answer holds, moves in a
+    /// `memory::Carried`.
+    fn heap_bytes(&self) -> i64 {
+        use crate::store::memory::{box_bytes, vec_bytes};
         match self {
-            MeshMsg::Forward(b) => Some(&b.raw),
-            MeshMsg::ForwardReply(r) => Some(&r.data),
-            _ => None,
+            MeshMsg::Forward(b) => vec_bytes(&b.raw) + vec_bytes(&b.cmds),
+            MeshMsg::ForwardReply(r) => vec_bytes(&r.data) + vec_bytes(&r.seqs) + vec_bytes(&r.ends),
+            MeshMsg::Call { f, .. } => box_bytes(&**f),
+            MeshMsg::Reply { value, .. } => box_bytes(&**value),
+            MeshMsg::CallDeferred { f, .. } => box_bytes(&**f),
+            MeshMsg::Post { f, .. } => box_bytes(&**f),
+            MeshMsg::Shutdown => 0,
         }
     }
 
@@ -108,20 +117,61 @@ impl MeshMsg {
     }
 }
 
+/// A message in a shard's inbox, with the bytes its sender took off its own count for it
+/// (`MeshMsg::heap_bytes`), which the receiver takes on.
+pub struct Envelope {
+    msg: MeshMsg,
+    carried_n: i64,
+}
+
 /// One shard's ends of the mesh: its inbox, and a sender plus eventfd for every shard.
 pub struct MeshPort {
-    pub inbox: Receiver<MeshMsg>,
+    inbox: Receiver<Envelope>,
     pub peers: Vec<Peer>,
     pub eventfd: OwnedFd,
 }
 
+impl MeshPort {
+    /// The next message in the inbox, if any. The channel frees its blocks of slots on this
+    /// side, though the senders allocated them: the sender leaves them out of its count (see
+    /// `Peer::send`) and so does this side, by adding back what the receive freed.
+    pub fn try_recv(&self) -> Option<MeshMsg> {
+        let (r, freed_n) = memory::measure(|| self.inbox.try_recv());
+        memory::add_bytes(-freed_n);
+        let e = r.ok()?;
+        memory::add_bytes(e.carried_n);
+        Some(e.msg)
+    }
+}
+
+/// A send to a shard whose loop has exited.
+#[derive(Debug)]
+pub struct PeerGone;
+
 #[derive(Clone)]
 pub struct Peer {
-    pub tx: Sender<MeshMsg>,
+    tx: Sender<Envelope>,
     pub eventfd: std::sync::Arc<OwnedFd>,
 }
 
 impl Peer {
+    /// Queues `msg` in the peer's inbox (without waking it). The memory the message holds
+    /// leaves this thread's count, and so do channel blocks the send allocates: the receiver
+    /// frees both (see `MeshPort::try_recv`). Fails only when the peer's loop has exited.
+    pub fn send(&self, msg: MeshMsg) -> Result<(), PeerGone> {
+        let carried_n = msg.heap_bytes();
+        let (r, block_n) = memory::measure(|| self.tx.send(Envelope { msg, carried_n }));
+        memory::sub_bytes(block_n);
+        match r {
+            Ok(()) => {
+                memory::sub_bytes(carried_n);
+                Ok(())
+            }
+            // The message comes back and is dropped here, where its bytes are still counted.
+            Err(_) => Err(PeerGone),
+        }
+    }
+
     /// Wakes the peer's loop. Writing an eventfd never blocks short of 2^64 - 1 pending wakes.
     pub fn wake(&self) {
         let one: u64 = 1;

@@ -146,13 +146,21 @@ impl ShardState {
         }
         self.watch_dirty.extend(dirty);
     }
-    /// Wall-clock now in unix ms, as Redis's `mstime()`.
-    /// Keeps this shard under its share of `maxmemory` (`maxmemory / shards`, ARCHITECTURE
-    /// §3) by evicting keys as the policy says; each evicted key raises `evicted`, is logged as
-    /// DEL in the AOF and breaks its WATCHes. Returns false when memory is still over (writes
-    /// that may grow memory are then refused with -OOM). The count is this shard thread's
-    /// allocations; buffers passed between shards move their count with them
-    /// (`memory::send_to_shard`).
+    /// Keeps the node under `maxmemory` by evicting this shard's keys as the policy says while
+    /// this shard holds more than its share (`maxmemory / shards`, ARCHITECTURE §3); each
+    /// evicted key raises `evicted`, is logged as DEL in the AOF and breaks its WATCHes.
+    /// Returns false when memory is still over (writes that may grow memory are then refused
+    /// with -OOM).
+    ///
+    /// A shard over its share evicts only while the node as a whole is over `maxmemory`. Each
+    /// thread counts what it allocates and frees, so the sum over threads is exact but one
+    /// shard's count is not quite: memory built on one shard and freed on another moves bytes
+    /// between the two counts unless it travels in a `memory::Carried` or is a mesh message
+    /// (`mesh::Peer::send`), and not every path does. With the share alone, that difference
+    /// grew until one shard evicted all its keys and answered -OOM with the node far under
+    /// its limit. Since the counts add up to more than `maxmemory` only when some shard is
+    /// over its share, some shard always evicts when the node is over. The other shards'
+    /// counts are as they last published them (every loop iteration while `maxmemory` is set).
     pub fn enforce_maxmemory(&mut self) -> bool {
         let limit = self.cfg.maxmemory_bytes;
         if limit == 0 {
@@ -163,6 +171,19 @@ impl ShardState {
         if used() <= share as i64 {
             return true;
         }
+        let others: i64 = self
+            .node
+            .shard_used_bytes
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != self.id)
+            .map(|(_, a)| a.load(std::sync::atomic::Ordering::Relaxed))
+            .sum();
+        let node_room = (limit as i64).saturating_sub(others);
+        if used() <= node_room {
+            return true;
+        }
+        let keep = node_room.max(share as i64).max(0) as u64;
         let now = self.now_ms();
         let (gone, over) = crate::store::evict::evict(
             &mut self.store,
@@ -170,7 +191,7 @@ impl ShardState {
             &mut self.evict_pool,
             &mut self.rng,
             now,
-            share,
+            keep,
             used,
         );
         let notify =
@@ -196,6 +217,7 @@ impl ShardState {
         }
     }
 
+    /// Wall-clock now in unix ms, as Redis's `mstime()`.
     pub fn now_ms(&self) -> u64 {
         unix_ms()
     }

@@ -39,11 +39,12 @@ pub fn publish_pending(st: &mut ShardState) {
         deliver_here(st, false, ch, payload);
     }
     if st.nshards > 1 {
-        let msgs = std::sync::Arc::new(msgs);
+        // A copy per shard rather than one shared list: each copy is freed where it is
+        // delivered, and carries its memory count there (`memory::Carried`).
         for dest in (0..st.nshards).filter(|&d| d != st.id) {
-            let msgs = msgs.clone();
+            let msgs = crate::store::memory::Carried::pack(|| msgs.clone());
             st.handle.post(dest, false, move |s: &mut ShardState| {
-                for (ch, payload) in msgs.iter() {
+                for (ch, payload) in msgs.unpack().iter() {
                     deliver_here(s, false, ch, payload);
                 }
             });

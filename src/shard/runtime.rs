@@ -310,7 +310,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
     }
     node.shutdown.store(true, Ordering::SeqCst);
     for p in &peers {
-        let _ = p.tx.send(MeshMsg::Shutdown);
+        let _ = p.send(MeshMsg::Shutdown);
         p.wake();
     }
     for t in threads {

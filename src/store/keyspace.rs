@@ -148,7 +148,10 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Self {
         Db {
-            slots: (0..SLOT_COUNT).map(|_| None).collect(),
+            // Allocated on the first insert: a db that stays empty (most of a shard's 16, and
+            // every db of a cross-shard transaction's scratch store) costs nothing, where a
+            // table of 16,384 slots is 128 KiB to allocate and clear.
+            slots: Vec::new(),
             keys: 0,
             expires: BTreeSet::new(),
             expired_keys: 0,
@@ -194,6 +197,9 @@ impl Db {
     }
 
     fn table_mut(&mut self, slot: u16) -> &mut SlotTable {
+        if self.slots.is_empty() {
+            self.slots = (0..SLOT_COUNT).map(|_| None).collect();
+        }
         self.slots[slot as usize].get_or_insert_with(Default::default)
     }
 
@@ -214,7 +220,7 @@ impl Db {
     /// may change the entry, so for a snapshot this counts as a write.
     pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let slot = key_slot(key);
-        let expired = match self.slots[slot as usize].as_deref() {
+        let expired = match self.slots.get(slot as usize).and_then(|t| t.as_deref()) {
             None => return None,
             Some(t) => t.get(key)?.is_expired(now_ms),
         };
@@ -227,7 +233,7 @@ impl Db {
             }
             return None;
         }
-        self.slots[slot as usize].as_deref_mut()?.get_mut(key)
+        self.slots.get_mut(slot as usize)?.as_deref_mut()?.get_mut(key)
     }
 
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
@@ -261,7 +267,7 @@ impl Db {
 
     fn remove_in_slot(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
         self.before_write(slot);
-        let table = self.slots[slot as usize].as_deref_mut()?;
+        let table = self.slots.get_mut(slot as usize)?.as_deref_mut()?;
         let old = table.remove(key)?;
         if table.is_empty() {
             // Give the memory of an emptied slot back; it is re-created on the next write.
@@ -280,7 +286,8 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], deadline_ms: u64) -> bool {
         let slot = key_slot(key);
         self.before_write(slot);
-        let Some(entry) = self.slots[slot as usize].as_deref_mut().and_then(|t| t.get_mut(key)) else {
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(|t| t.as_deref_mut()).and_then(|t| t.get_mut(key))
+        else {
             return false;
         };
         let old = std::mem::replace(&mut entry.expire_at_ms, deadline_ms);
@@ -342,7 +349,7 @@ impl Db {
 
     pub fn clear_slot(&mut self, slot: u16) -> usize {
         self.before_write(slot);
-        let Some(table) = self.slots[slot as usize].take() else { return 0 };
+        let Some(table) = self.slots.get_mut(slot as usize).and_then(Option::take) else { return 0 };
         for (k, e) in table.iter() {
             if e.expire_at_ms != NO_EXPIRE {
                 self.expires.remove(&(e.expire_at_ms, k.clone()));

@@ -99,9 +99,10 @@ pub fn rss_bytes() -> u64 {
     pages * page.max(0) as u64
 }
 
-/// The counted size of `buf`'s heap block (0 when it has none).
-fn block_bytes(buf: &Vec<u8>) -> i64 {
-    if buf.capacity() == 0 {
+/// The counted size of `buf`'s heap block on a shard thread (0 elsewhere, or when it has
+/// none).
+pub fn vec_bytes<T>(buf: &Vec<T>) -> i64 {
+    if buf.capacity() == 0 || std::mem::size_of::<T>() == 0 || !is_shard() {
         return 0;
     }
     // Shard threads exist only in the server binary, whose global allocator is `CountingAlloc`
@@ -113,21 +114,102 @@ fn is_shard() -> bool {
     IS_SHARD.try_with(|s| s.get()).unwrap_or(false)
 }
 
-/// A buffer leaves this shard for another shard, which will free it (a forwarded batch, a
-/// forwarded reply): its bytes stop counting here. Pairs with `receive_from_shard` on the
-/// receiving shard, so each shard's count stays its own and `maxmemory / shards` holds.
-pub fn send_to_shard(buf: &Vec<u8>) {
-    if is_shard() {
-        let n = block_bytes(buf);
-        let _ = THREAD_USED.try_with(|c| c.set(c.get() - n));
+/// The counted size of the heap block behind `b`, on a shard thread (0 elsewhere, and for a
+/// zero-sized value, which has no block).
+pub fn box_bytes<T: ?Sized>(b: &T) -> i64 {
+    if !is_shard() || std::mem::size_of_val(b) == 0 {
+        return 0;
+    }
+    // A shard thread's boxes come from jemalloc (see `vec_bytes`).
+    usable(b as *const T as *const u8 as *mut u8) as i64
+}
+
+/// Takes `n` bytes off the calling thread's count: memory it allocated that another thread
+/// will free (or count), which adds them back with `add_bytes`.
+pub fn sub_bytes(n: i64) {
+    if n != 0 {
+        account(-n);
     }
 }
 
-/// A buffer another shard sent arrives here: its bytes count here from now on.
-pub fn receive_from_shard(buf: &Vec<u8>) {
+/// Adds `n` bytes to the calling thread's count (see `sub_bytes`).
+pub fn add_bytes(n: i64) {
+    if n != 0 {
+        account(n);
+    }
+}
+
+/// Runs `f` and returns its result with the bytes it left allocated on the calling thread's
+/// count (what `f` allocated minus what it freed).
+pub fn measure<R>(f: impl FnOnce() -> R) -> (R, i64) {
+    let before = counted_bytes();
+    let r = f();
+    (r, counted_bytes() - before)
+}
+
+/// The count the calling thread's allocations go to.
+fn counted_bytes() -> i64 {
     if is_shard() {
-        let n = block_bytes(buf);
-        let _ = THREAD_USED.try_with(|c| c.set(c.get() + n));
+        thread_used_bytes()
+    } else {
+        other_used_bytes()
+    }
+}
+
+/// A value built on one shard and consumed or dropped on another, carrying the count of the
+/// heap memory it holds: `pack` takes the bytes its construction allocated off the building
+/// thread's count, and whichever thread unpacks or drops it takes them on, so each shard's
+/// count stays its own (`maxmemory / shards`). Without it, a value built on shard A and
+/// freed on shard B leaves A's count too high and B's too low for good, and the difference
+/// grows with every such message. `pack`'s closure must only build the value: memory it frees
+/// that was allocated before would be carried too.
+pub struct Carried<T> {
+    value: std::mem::ManuallyDrop<T>,
+    bytes_n: i64,
+}
+
+impl<T> Carried<T> {
+    pub fn pack(build: impl FnOnce() -> T) -> Self {
+        let (value, bytes_n) = measure(build);
+        sub_bytes(bytes_n);
+        Carried { value: std::mem::ManuallyDrop::new(value), bytes_n }
+    }
+
+    /// Carries `value`, already built, whose heap memory counts `bytes_n` on this thread.
+    pub fn new(value: T, bytes_n: i64) -> Self {
+        sub_bytes(bytes_n);
+        Carried { value: std::mem::ManuallyDrop::new(value), bytes_n }
+    }
+
+    pub fn unpack(mut self) -> T {
+        add_bytes(std::mem::take(&mut self.bytes_n));
+        // SAFETY: `value` is taken exactly once; `self` is forgotten right after, so its
+        // `Drop` (which would drop `value` again) never runs.
+        let v = unsafe { std::mem::ManuallyDrop::take(&mut self.value) };
+        std::mem::forget(self);
+        v
+    }
+}
+
+impl<E> Carried<Vec<E>> {
+    /// Carries a vector whose elements hold no heap memory of their own (reply bytes).
+    pub fn vec(v: Vec<E>) -> Self {
+        let n = vec_bytes(&v);
+        Carried::new(v, n)
+    }
+}
+
+/// The heap bytes of a list of byte strings (keys, arguments): the list's block and each
+/// string's.
+pub fn strings_bytes(v: &Vec<Vec<u8>>) -> i64 {
+    vec_bytes(v) + v.iter().map(vec_bytes).sum::<i64>()
+}
+
+impl<T> Drop for Carried<T> {
+    fn drop(&mut self) {
+        add_bytes(self.bytes_n);
+        // SAFETY: the value was not taken (`unpack` forgets `self`), and is dropped once here.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.value) }
     }
 }
 

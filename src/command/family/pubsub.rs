@@ -209,8 +209,9 @@ pub(crate) fn deliver_here(st: &mut ShardState, shard: bool, channel: &[u8], pay
 fn do_publish(st: &mut ShardState, args: &[&[u8]], out: &mut Out, shard: bool) -> ConnResult {
     if st.cluster.enabled {
         // Other nodes' subscribers hear it through the cluster bus (shard 0 owns it).
-        let (channel, payload) = (args[1].to_vec(), args[2].to_vec());
+        let message = crate::store::memory::Carried::pack(|| (args[1].to_vec(), args[2].to_vec()));
         st.handle.post(0, false, move |s: &mut ShardState| {
+            let (channel, payload) = message.unpack();
             let now = crate::shard::unix_ms();
             if let Some(bus) = s.cluster_state.as_deref_mut() {
                 let actions = bus.publish(now, &channel, &payload, shard);

@@ -272,7 +272,7 @@ where
     // The reply goes back to the shard itself under a token no call ever gets, so it is
     // dropped on arrival.
     let msg = MeshMsg::Call { f: call, origin: dest, token: u64::MAX, tx: None };
-    p.tx.send(msg).map_err(|_| "a shard is gone".to_owned())?;
+    p.send(msg).map_err(|_| "a shard is gone".to_owned())?;
     p.wake();
     Ok(())
 }
