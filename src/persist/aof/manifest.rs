@@ -1,8 +1,9 @@
 //! AOF file names, manifests and layouts.
 //!
 //! Each shard has its own manifest in Redis 7's multi-part format (`file NAME seq N type b|h|i`,
-//! one line per file), naming one base file (an RDB file) and its incremental files (RESP
-//! commands), so `redis-check-aof <manifest>` checks one shard's files as it would Redis's.
+//! one line per file), naming one base file (an RDB file, `.base.rdb`, or RESP commands,
+//! `.base.aof`, when `aof-use-rdb-preamble` is off) and its incremental files (RESP commands),
+//! so `redis-check-aof <manifest>` checks one shard's files as it would Redis's.
 //!
 //! A node with one shard uses exactly Redis's names (`appendonly.aof.manifest`,
 //! `appendonly.aof.1.base.rdb`, `appendonly.aof.1.incr.aof`), so its `appendonlydir` and
@@ -141,8 +142,12 @@ impl Names {
     pub fn manifest(&self) -> String {
         format!("{}.manifest", self.stem())
     }
+    /// The base file of sequence `seq`: an RDB file, or RESP commands when `resp`.
+    pub fn base_file_as(&self, seq: u64, resp: bool) -> String {
+        format!("{}.{seq}.base.{}", self.stem(), if resp { "aof" } else { "rdb" })
+    }
     pub fn base_file(&self, seq: u64) -> String {
-        format!("{}.{seq}.base.rdb", self.stem())
+        self.base_file_as(seq, false)
     }
     pub fn incr_file(&self, seq: u64) -> String {
         format!("{}.{seq}.incr.aof", self.stem())
@@ -288,6 +293,7 @@ mod tests {
         let n = Names { base: "appendonly.aof".into(), shard: 0, nshards: 1 };
         assert_eq!(n.manifest(), "appendonly.aof.manifest");
         assert_eq!(n.base_file(3), "appendonly.aof.3.base.rdb");
+        assert_eq!(n.base_file_as(3, true), "appendonly.aof.3.base.aof");
         let n = Names { base: "appendonly.aof".into(), shard: 1, nshards: 2 };
         assert_eq!(n.incr_file(4), "appendonly.aof.shard1of2.4.incr.aof");
     }

@@ -14,6 +14,7 @@
 //! - `replay`: loading at startup.
 //! - `startup`: choosing, loading and (re)creating the files at startup.
 //! - `rewrite`: BGREWRITEAOF, a new base per shard.
+//! - `resp_base`: a base as RESP commands (`aof-use-rdb-preamble no`).
 //!
 //! Must never: release a reply in `always` mode before the fsync that covers its write; let a
 //! shard wait on the disk; leave a manifest naming a file that is not complete.
@@ -21,6 +22,7 @@
 pub mod manifest;
 pub mod propagate;
 pub mod replay;
+pub mod resp_base;
 pub mod rewrite;
 pub mod startup;
 

@@ -1,6 +1,7 @@
 //! BGREWRITEAOF on one shard: a new incremental file takes the commands from now on, the
-//! shard's data as of now becomes a new base (an RDB file, `aof-base` aux set), and the
-//! manifest switches to base + new incremental file only once the base is durable.
+//! shard's data as of now becomes a new base (an RDB file with the `aof-base` aux set, or,
+//! with `aof-use-rdb-preamble no`, RESP commands: `resp_base`), and the manifest switches to
+//! base + new incremental file only once the base is durable.
 //!
 //! Order of durable steps, so a crash anywhere leaves a loadable AOF:
 //! 1. the new (empty) incremental file is created and added to the manifest (old base, old
@@ -20,19 +21,27 @@ use super::manifest::{self, AofFile, FileKind, Manifest};
 use super::ShardAof;
 use crate::config::Config;
 use crate::persist::rdb::write::{put_db_header, put_header, Aux, WriteOpts};
-use crate::persist::snapshot::Target;
+use crate::persist::snapshot::cow::KeyFormat;
+use crate::persist::snapshot::{Output, Target};
 use crate::shard::ShardState;
 use crate::store::Store;
 
 /// A rewrite in progress on a shard.
 pub struct Rewrite {
     pub seq: u64,
+    /// The base file being written.
+    pub base: String,
     pub started: std::time::Instant,
     pub done: mpsc::Receiver<Result<u64, String>>,
 }
 
 fn target(dir: &Path, name: &str, cfg: &Config) -> Target {
     Target { dir: dir.to_path_buf(), path: dir.join(name), databases: cfg.databases.max(1), checksum: cfg.rdbchecksum }
+}
+
+/// The name of a new base file: the config decides its format.
+pub fn base_name(names: &manifest::Names, seq: u64, cfg: &Config) -> String {
+    names.base_file_as(seq, !cfg.aof_use_rdb_preamble)
 }
 
 fn aux() -> Aux {
@@ -42,22 +51,34 @@ fn aux() -> Aux {
 /// Writes `store` as base file `name` in `dir` now, in one go (startup, before the shard
 /// serves, and CONFIG SET appendonly yes): temp file, fsync, rename. Returns its size.
 pub fn write_base(dir: &Path, name: &str, store: &Store, cfg: &Config) -> Result<u64, String> {
-    let opts = WriteOpts::from_config(cfg);
     let now = crate::shard::unix_ms();
     let mut out = Vec::new();
-    put_header(&mut out, &aux());
-    for (i, db) in store.dbs.iter().enumerate() {
-        if db.is_empty() {
-            continue;
+    if cfg.aof_use_rdb_preamble {
+        let opts = WriteOpts::from_config(cfg);
+        put_header(&mut out, &aux());
+        for (i, db) in store.dbs.iter().enumerate() {
+            if db.is_empty() {
+                continue;
+            }
+            put_db_header(&mut out, i, db.len() as u64, db.expires_len() as u64);
+            for slot in db.nonempty_slots() {
+                crate::persist::snapshot::serialize_slot(db, slot, now, &opts, &mut out);
+            }
         }
-        put_db_header(&mut out, i, db.len() as u64, db.expires_len() as u64);
-        for slot in db.nonempty_slots() {
-            crate::persist::snapshot::serialize_slot(db, slot, now, &opts, &mut out);
+        out.push(crate::persist::rdb::opcode::EOF);
+        let crc = if cfg.rdbchecksum { crate::persist::rdb::crc64::crc64(0, &out) } else { 0 };
+        out.extend_from_slice(&crc.to_le_bytes());
+    } else {
+        for (i, db) in store.dbs.iter().enumerate() {
+            if db.is_empty() {
+                continue;
+            }
+            super::resp_base::put_select(&mut out, i);
+            for slot in db.nonempty_slots() {
+                crate::persist::snapshot::serialize_slot_as(db, slot, now, KeyFormat::Resp, &mut out);
+            }
         }
     }
-    out.push(crate::persist::rdb::opcode::EOF);
-    let crc = if cfg.rdbchecksum { crate::persist::rdb::crc64::crc64(0, &out) } else { 0 };
-    out.extend_from_slice(&crc.to_le_bytes());
     let t = target(dir, name, cfg);
     let tmp = dir.join(format!("temp-{name}.{}", std::process::id()));
     let written = (|| {
@@ -102,10 +123,14 @@ pub fn start(st: &mut ShardState) -> Result<bool, String> {
     aof.manifest = m;
     aof.switch_to(file);
     // The job starts in this same call: the base is the data as of the switch.
-    let t = target(&aof.dir, &aof.names.base_file(seq), &st.cfg);
-    let done = crate::persist::snapshot::start_shard_file(st, t, aux())?;
+    // The format is the config's now: CONFIG SET aof-use-rdb-preamble applies from the next
+    // rewrite on.
+    let base = base_name(&aof.names, seq, &st.cfg);
+    let output = if st.cfg.aof_use_rdb_preamble { Output::Rdb } else { Output::Resp };
+    let t = target(&aof.dir, &base, &st.cfg);
+    let done = crate::persist::snapshot::start_shard_file(st, t, aux(), output)?;
     if let Some(aof) = st.aof.as_deref_mut() {
-        aof.rewrite = Some(Rewrite { seq, started: std::time::Instant::now(), done });
+        aof.rewrite = Some(Rewrite { seq, base, started: std::time::Instant::now(), done });
     }
     Ok(true)
 }
@@ -119,7 +144,7 @@ pub fn poll(aof: &mut ShardAof) -> Option<Result<(), String>> {
         Err(mpsc::TryRecvError::Empty) => return None,
         Err(mpsc::TryRecvError::Disconnected) => Err("the AOF rewrite writer stopped".into()),
     };
-    let seq = r.seq;
+    let (seq, base_file) = (r.seq, r.base.clone());
     aof.rewrite = None;
     let base_size = match outcome {
         Ok(n) => n,
@@ -127,10 +152,10 @@ pub fn poll(aof: &mut ShardAof) -> Option<Result<(), String>> {
     };
     let old = aof.manifest.clone();
     let new_incr: Vec<AofFile> = old.incrs.iter().filter(|f| f.seq >= seq).cloned().collect();
-    let base = AofFile { name: aof.names.base_file(seq), seq, kind: FileKind::Base };
+    let base = AofFile { name: base_file.clone(), seq, kind: FileKind::Base };
     let m = Manifest { base: Some(base), incrs: new_incr, history: Vec::new() };
     if let Err(e) = manifest::write_durably(&aof.dir, &aof.dir.join(aof.names.manifest()), m.to_text().as_bytes()) {
-        let _ = std::fs::remove_file(aof.dir.join(aof.names.base_file(seq)));
+        let _ = std::fs::remove_file(aof.dir.join(&base_file));
         return Some(Err(format!("Can't persist the AOF manifest: {e}")));
     }
     for f in old.base.iter().chain(&old.history).chain(old.incrs.iter().filter(|f| f.seq < seq)) {

@@ -208,7 +208,7 @@ fn open_fresh(
     cfg: &Config,
     store: &Store,
 ) -> Result<(ShardAof, Option<(PathBuf, String)>), String> {
-    let base = AofFile { name: names.base_file(seq), seq, kind: FileKind::Base };
+    let base = AofFile { name: super::rewrite::base_name(&names, seq, cfg), seq, kind: FileKind::Base };
     let incr = AofFile { name: names.incr_file(seq), seq, kind: FileKind::Incr };
     let base_size = super::rewrite::write_base(&plan.dir, &base.name, store, cfg)?;
     let incr_path = plan.dir.join(&incr.name);

@@ -18,9 +18,28 @@ use std::time::Instant;
 
 use crate::limits::SLOT_COUNT;
 use crate::persist::rdb::write::{put_entry, WriteOpts};
-use crate::store::keyspace::{SlotTable, SlotTables, NO_EXPIRE};
+use crate::store::keyspace::{Entry, SlotTable, SlotTables, NO_EXPIRE};
 
 const WORDS: usize = SLOT_COUNT / 64;
+
+/// How a snapshot writes each key: as RDB key records, or as the RESP commands that rebuild
+/// it (an AOF base without the RDB preamble).
+#[derive(Clone, Copy, Debug)]
+pub enum KeyFormat {
+    Rdb(WriteOpts),
+    Resp,
+}
+
+impl KeyFormat {
+    /// Appends one key in this format.
+    #[inline]
+    pub fn put(&self, out: &mut Vec<u8>, key: &[u8], e: &Entry) {
+        match self {
+            KeyFormat::Rdb(opts) => put_entry(out, key, e, opts),
+            KeyFormat::Resp => crate::persist::aof::resp_base::put_entry(out, key, e),
+        }
+    }
+}
 
 pub struct SlotCow {
     /// The database number at the start of the snapshot.
@@ -34,7 +53,7 @@ pub struct SlotCow {
     detached: Vec<SlotTable>,
     /// Expiry is judged against this (unix ms at the start).
     start_ms: u64,
-    opts: WriteOpts,
+    format: KeyFormat,
     /// Serialised keys not yet handed to the job's sink.
     pub out: Vec<u8>,
     /// Keys written into `out` since the start, and how many of them have a TTL.
@@ -44,7 +63,7 @@ pub struct SlotCow {
 
 impl SlotCow {
     /// A tracker for database `db` whose non-empty slots are `slots`.
-    pub fn new(db: usize, slots: impl Iterator<Item = u16>, start_ms: u64, opts: WriteOpts) -> SlotCow {
+    pub fn new(db: usize, slots: impl Iterator<Item = u16>, start_ms: u64, format: KeyFormat) -> SlotCow {
         let mut pending = Box::new([0u64; WORDS]);
         let mut pending_count = 0;
         for s in slots {
@@ -63,7 +82,7 @@ impl SlotCow {
             cursor: 0,
             detached: Vec::new(),
             start_ms,
-            opts,
+            format,
             out: Vec::new(),
             keys: 0,
             expires: 0,
@@ -121,7 +140,7 @@ impl SlotCow {
             if e.is_expired(self.start_ms) {
                 continue;
             }
-            put_entry(&mut self.out, k, e, &self.opts);
+            self.format.put(&mut self.out, k, e);
             self.keys += 1;
             if e.expire_at_ms != NO_EXPIRE {
                 self.expires += 1;
@@ -185,7 +204,7 @@ mod tests {
 
     fn start(db: &mut Db, n: usize) {
         let slots: Vec<u16> = db.nonempty_slots().collect();
-        db.set_cow(Some(Box::new(SlotCow::new(n, slots.into_iter(), 1_000, WriteOpts::default()))));
+        db.set_cow(Some(Box::new(SlotCow::new(n, slots.into_iter(), 1_000, KeyFormat::Rdb(WriteOpts::default())))));
     }
 
     fn find(hay: &[u8], needle: &[u8]) -> bool {

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::cow::SlotCow;
+use super::cow::{KeyFormat, SlotCow};
 use crate::persist::rdb::write::WriteOpts;
 use crate::shard::ShardState;
 
@@ -57,14 +57,24 @@ pub struct JobStart {
     pub dbs: Vec<DbCounts>,
 }
 
+/// What a job writes each key as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// RDB key records (a dump, an AOF base with the RDB preamble).
+    Rdb,
+    /// RESP commands that rebuild the keys (an AOF base without the preamble).
+    Resp,
+}
+
 /// Where a job's output goes. Called on the shard's thread only, so it must never block:
 /// queue the bytes (a channel to a writer thread, an io_uring submission) and return.
 pub trait SnapshotSink {
     /// The job started; called once, before any chunk.
     fn begin(&mut self, start: &JobStart) -> Result<(), String>;
-    /// RDB key records (optional EXPIRETIME_MS/IDLE, type, key, value) of database `db`,
-    /// without any SELECTDB. Records of one database may come in any slot order and
-    /// interleaved with other databases'. An error aborts the job.
+    /// Key records of database `db` in the job's `Output` (RDB: optional EXPIRETIME_MS/IDLE,
+    /// type, key, value; RESP: the commands rebuilding each key), without any SELECT(DB).
+    /// Records of one database may come in any slot order and interleaved with other
+    /// databases'. An error aborts the job.
     fn chunk(&mut self, db: usize, bytes: Vec<u8>) -> Result<(), String>;
     /// Bytes handed over and not yet written out; the walk pauses while this is large.
     fn backlog_bytes(&self) -> u64;
@@ -119,14 +129,19 @@ pub const ERR_BUSY: &str = "a snapshot job already runs on this shard";
 /// Starts a job on this shard with `sink`, and returns at once; the loop advances it. On
 /// error the sink is dropped without `finish`.
 pub fn start(st: &mut ShardState, sink: Box<dyn SnapshotSink>) -> Result<(), String> {
-    begin(st, sink, true)
+    begin(st, sink, true, Output::Rdb)
+}
+
+/// `start` with the keys written as `output`.
+pub fn start_as(st: &mut ShardState, sink: Box<dyn SnapshotSink>, output: Output) -> Result<(), String> {
+    begin(st, sink, true, output)
 }
 
 /// Runs a job with `sink` to its end before returning (SAVE, SHUTDOWN: the shard blocks as
 /// Redis's SAVE blocks Redis). While the sink's backlog is too large the thread sleeps
 /// briefly instead of piling up more output.
 pub fn run(st: &mut ShardState, sink: Box<dyn SnapshotSink>) -> Result<(), String> {
-    begin(st, sink, false)?;
+    begin(st, sink, false, Output::Rdb)?;
     while let Some(job) = st.snapshot_job.as_deref_mut() {
         if job.sink.backlog_bytes() > MAX_BACKLOG_BYTES {
             std::thread::sleep(BACKLOG_WAIT);
@@ -141,7 +156,7 @@ pub fn run(st: &mut ShardState, sink: Box<dyn SnapshotSink>) -> Result<(), Strin
     Ok(())
 }
 
-fn begin(st: &mut ShardState, mut sink: Box<dyn SnapshotSink>, paced: bool) -> Result<(), String> {
+fn begin(st: &mut ShardState, mut sink: Box<dyn SnapshotSink>, paced: bool, output: Output) -> Result<(), String> {
     if st.snapshot_job.as_ref().is_some_and(|j| j.sink.abandoned()) {
         end(st, Err("abandoned by its reader".to_owned()));
     }
@@ -149,13 +164,16 @@ fn begin(st: &mut ShardState, mut sink: Box<dyn SnapshotSink>, paced: bool) -> R
         return Err(ERR_BUSY.to_owned());
     }
     let start_ms = st.now_ms();
-    let opts = WriteOpts::from_config(&st.cfg);
+    let format = match output {
+        Output::Rdb => KeyFormat::Rdb(WriteOpts::from_config(&st.cfg)),
+        Output::Resp => KeyFormat::Resp,
+    };
     let dbs = st.store.dbs.iter().map(|d| DbCounts { keys: d.len() as u64, expires: d.expires_len() as u64 }).collect();
     let start = JobStart { shard: st.id, dirty: st.store.dirty, start_ms, dbs };
     sink.begin(&start)?;
     for (i, db) in st.store.dbs.iter_mut().enumerate() {
         if !db.is_empty() {
-            let cow = SlotCow::new(i, db.nonempty_slots(), start_ms, opts);
+            let cow = SlotCow::new(i, db.nonempty_slots(), start_ms, format);
             db.set_cow(Some(Box::new(cow)));
         }
     }

@@ -17,8 +17,11 @@
 //!
 //! Reusing the jobs (per-shard AOF rewrite): `job::start(st, sink)` starts a job on the
 //! calling shard with any `job::SnapshotSink`; the sink gets `begin` (the counts and change
-//! counter at the start), then RDB key records per database in `chunk` (possibly
-//! interleaved across databases, never blocking the shard: queue them), and `finish` once.
+//! counter at the start), then key records per database in `chunk` (possibly interleaved
+//! across databases, never blocking the shard: queue them), and `finish` once. The records
+//! are RDB by default; `job::start_as(.., Output::Resp)` makes them the RESP commands that
+//! rebuild each key, for an AOF base without the RDB preamble (`stream::write_resp_streamed`
+//! writes that file).
 //! Its `backlog_bytes` paces the walk. The loop's `step` advances whatever job runs;
 //! `job::run(st, sink)` runs one to its end synchronously instead. One job per shard at a
 //! time.
@@ -35,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use super::rdb::write::{put_entry, Aux, WriteOpts};
+use super::rdb::write::{Aux, WriteOpts};
 use super::status;
 use crate::command::spec::ConnResult;
 use crate::observe::log;
@@ -45,18 +48,23 @@ use crate::shard::{NodeInfo, ShardState};
 use crate::store::keyspace::{Db, NO_EXPIRE};
 
 pub use file::Target;
-pub use job::{step, JobStart, SnapshotSink};
+pub use job::{step, JobStart, Output, SnapshotSink};
 
 /// Serialises the live keys of one slot of `db` (expired ones are left out). Returns
 /// (keys, keys with a TTL) written.
 pub fn serialize_slot(db: &Db, slot: u16, now_ms: u64, opts: &WriteOpts, out: &mut Vec<u8>) -> (u64, u64) {
+    serialize_slot_as(db, slot, now_ms, cow::KeyFormat::Rdb(*opts), out)
+}
+
+/// `serialize_slot` in any key format.
+pub fn serialize_slot_as(db: &Db, slot: u16, now_ms: u64, format: cow::KeyFormat, out: &mut Vec<u8>) -> (u64, u64) {
     let Some(table) = db.slot_table(slot) else { return (0, 0) };
     let (mut keys, mut expires) = (0, 0);
     for (k, e) in table.iter() {
         if e.is_expired(now_ms) {
             continue;
         }
-        put_entry(out, k, e, opts);
+        format.put(out, k, e);
         keys += 1;
         if e.expire_at_ms != NO_EXPIRE {
             expires += 1;
@@ -341,13 +349,15 @@ pub fn cron(st: &mut ShardState) {
     }
 }
 
-/// Starts a job on this shard alone whose output is a complete RDB file at `target.path`
-/// (temp file, fsync, rename), written by its own writer thread: a per-shard AOF base. The
-/// receiver gets the file's size or the error once the file is in place.
+/// Starts a job on this shard alone whose output is a complete file at `target.path` (temp
+/// file, fsync, rename), written by its own writer thread: a per-shard AOF base, an RDB file
+/// with `aux` as its header or RESP commands (`output`). The receiver gets the file's size or
+/// the error once the file is in place.
 pub fn start_shard_file(
     st: &mut ShardState,
     target: Target,
     aux: Aux,
+    output: Output,
 ) -> Result<mpsc::Receiver<Result<u64, String>>, String> {
     let (tx, rx) = mpsc::channel::<stream::WriterMsg>();
     let flow = Arc::new(stream::Flow::default());
@@ -358,9 +368,14 @@ pub fn start_shard_file(
         .name("aof-rewrite".into())
         .spawn(move || {
             yield_to_shards();
-            let written = stream::write_streamed(&rx, id..id + 1, &target, &aux, writer_flow, None);
+            let written = match output {
+                Output::Rdb => {
+                    stream::write_streamed(&rx, id..id + 1, &target, &aux, writer_flow, None).map(|(tmp, _)| tmp)
+                }
+                Output::Resp => stream::write_resp_streamed(&rx, id, &target, writer_flow),
+            };
             drop(rx);
-            let outcome = written.and_then(|(tmp, _)| match target.commit(&tmp) {
+            let outcome = written.and_then(|tmp| match target.commit(&tmp) {
                 Ok(()) => Ok(std::fs::metadata(&target.path).map(|m| m.len()).unwrap_or(0)),
                 Err(e) => {
                     let _ = std::fs::remove_file(&tmp);
@@ -371,7 +386,7 @@ pub fn start_shard_file(
         })
         .map_err(|e| format!("Can't start the writer thread: {e}"))?;
     let sink = stream::ChannelSink { shard: st.id, tx, flow };
-    job::start(st, Box::new(sink))?;
+    job::start_as(st, Box::new(sink), output)?;
     Ok(done_rx)
 }
 

@@ -258,3 +258,109 @@ fn open_spill(target: &Target, db: usize) -> Result<Spill, String> {
         .map_err(|e| format!("Failed opening a scratch file {} for saving: {e}", path.display()))?;
     Ok(Spill { _guard: Scratch { path, keep: false }, w: std::io::BufWriter::with_capacity(1 << 20, f), bytes: 0 })
 }
+
+/// Receives one shard's job whose keys come as RESP commands (an AOF base without the RDB
+/// preamble) and writes them to a temp file in `dir`, fsynced; returns its path. There is no
+/// header or trailer: a `SELECT` goes before each run of one database's keys. Chunks of
+/// several databases may interleave (a write serialises its slot whatever database it is
+/// in); every run gets its own `SELECT`, which loads the same, so nothing is spilled.
+pub fn write_resp_streamed(
+    rx: &mpsc::Receiver<WriterMsg>,
+    shard: usize,
+    target: &Target,
+    flow: Arc<Flow>,
+) -> Result<PathBuf, String> {
+    let _close = CloseOnDrop(flow.clone());
+    let recv = || rx.recv().map_err(|_| "a shard stopped before finishing its snapshot".to_owned());
+    let (name, tmp) = temp_name(target);
+    let f = File::create(&tmp).map_err(|e| {
+        format!("Failed opening the temp AOF file {name} (in server root dir {}) for saving: {e}", target.dir.display())
+    })?;
+    let mut guard = Scratch { path: tmp.clone(), keep: false };
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    let (mut started, mut cur_db) = (false, None);
+    let mut head = Vec::new();
+    loop {
+        match recv()? {
+            WriterMsg::Start(s) if s.shard == shard && !started => started = true,
+            WriterMsg::Start(s) => return Err(format!("unexpected snapshot start from shard {}", s.shard)),
+            WriterMsg::Chunk { db, bytes } => {
+                if cur_db != Some(db) {
+                    if db >= target.databases {
+                        return Err(format!("snapshot chunk for database {db} out of range"));
+                    }
+                    head.clear();
+                    crate::persist::aof::resp_base::put_select(&mut head, db);
+                    out.write_all(&head).map_err(io_err)?;
+                    cur_db = Some(db);
+                }
+                out.write_all(&bytes).map_err(io_err)?;
+                flow.in_flight_bytes.fetch_sub(bytes.len() as u64, Ordering::Relaxed);
+            }
+            WriterMsg::Done { shard: s } if s == shard && started => break,
+            WriterMsg::Done { shard: s } => return Err(format!("unexpected end of snapshot from shard {s}")),
+            WriterMsg::Failed { shard, error } => return Err(format!("shard {shard}: {error}")),
+        }
+    }
+    let f = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+    f.sync_all().map_err(io_err)?;
+    guard.keep = true;
+    Ok(tmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(tag: &str) -> Target {
+        let dir = std::env::temp_dir().join(format!("tessera-resp-stream-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        Target { path: dir.join("base.aof"), dir, databases: 16, checksum: false }
+    }
+
+    fn start(shard: usize) -> WriterMsg {
+        WriterMsg::Start(JobStart { shard, dirty: 0, start_ms: 0, dbs: Vec::new() })
+    }
+
+    fn chunk(db: usize, s: &str) -> WriterMsg {
+        WriterMsg::Chunk { db, bytes: s.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn resp_writer_selects_before_each_run_of_a_database() {
+        let t = target("runs");
+        let (tx, rx) = mpsc::channel();
+        for m in [start(2), chunk(0, "a"), chunk(0, "b"), chunk(3, "c"), chunk(0, "d"), WriterMsg::Done { shard: 2 }] {
+            tx.send(m).expect("send");
+        }
+        let tmp = write_resp_streamed(&rx, 2, &t, Arc::new(Flow::default())).expect("written");
+        let text = std::fs::read_to_string(&tmp).expect("read");
+        let sel = |db: &str| format!("*2\r\n$6\r\nSELECT\r\n${}\r\n{db}\r\n", db.len());
+        assert_eq!(text, format!("{}ab{}c{}d", sel("0"), sel("3"), sel("0")));
+        let _ = std::fs::remove_dir_all(&t.dir);
+    }
+
+    #[test]
+    fn resp_writer_refuses_bad_streams_and_leaves_no_file() {
+        let t = target("bad");
+        let cases: Vec<Vec<WriterMsg>> = vec![
+            vec![start(0), chunk(16, "x")],
+            vec![start(1)],
+            vec![start(0), WriterMsg::Failed { shard: 0, error: "boom".into() }],
+            vec![start(0), start(0)],
+            vec![start(0), chunk(0, "x")],
+        ];
+        for msgs in cases {
+            let (tx, rx) = mpsc::channel();
+            for m in msgs {
+                tx.send(m).expect("send");
+            }
+            drop(tx);
+            assert!(write_resp_streamed(&rx, 0, &t, Arc::new(Flow::default())).is_err());
+        }
+        let left: Vec<_> = std::fs::read_dir(&t.dir).expect("dir").flatten().collect();
+        assert!(left.is_empty(), "temp files left: {left:?}");
+        let _ = std::fs::remove_dir_all(&t.dir);
+    }
+}
