@@ -183,6 +183,8 @@ impl Loop {
             crate::shard::notify::publish_pending(&mut self.st);
             self.deliver_pubsub();
             self.handle_kills();
+            // Keys expired this iteration outside a logged command (active cycle, SCAN...).
+            self.st.log_expired_to_aof();
             self.aof_pump();
             self.send_mesh();
             self.submit_sends();

@@ -53,6 +53,9 @@ pub struct SaveState {
     pub saved_dirty: Vec<u64>,
     pub load_keys_loaded: u64,
     pub load_keys_expired: u64,
+    /// The running background save was cancelled on purpose (FLUSHALL, as Redis kills the
+    /// child with SIGUSR1): its failure leaves `rdb_last_bgsave_status` alone.
+    pub bgsave_cancelled: bool,
 }
 
 static STATE: Mutex<SaveState> = Mutex::new(SaveState {
@@ -69,6 +72,7 @@ static STATE: Mutex<SaveState> = Mutex::new(SaveState {
     saved_dirty: Vec::new(),
     load_keys_loaded: 0,
     load_keys_expired: 0,
+    bgsave_cancelled: false,
 });
 
 /// Runs `f` with the status locked. A panic while it was held leaves plain data behind, so
@@ -95,10 +99,31 @@ impl SaveState {
         now.saturating_sub(saved)
     }
 
-    /// Sets `rdb_last_bgsave_status` (and its lock-free mirror).
+    /// Sets `rdb_last_bgsave_status` (and its lock-free mirror). Only a background save's
+    /// end reports a failure, so the failure of a cancelled one is dropped here.
     pub fn set_bgsave_ok(&mut self, ok: bool) {
+        if !ok && std::mem::take(&mut self.bgsave_cancelled) {
+            return;
+        }
         self.last_bgsave_ok = ok;
         BGSAVE_FAILED.store(!ok, Ordering::Relaxed);
+    }
+
+    /// Marks the running background save, if any, as cancelled: a newer epoch keeps its file
+    /// from replacing `dbfilename` even if it was already complete, and its failure is not
+    /// reported as a failed save. It still counts in `rdb_saves`, which Redis bumps when a
+    /// BGSAVE starts (a success is counted here when it ends, so a cancelled one is counted
+    /// now). The caller ends the shards' jobs. Returns whether one ran.
+    pub fn cancel_background(&mut self) -> bool {
+        if !self.bgsave_in_progress {
+            return false;
+        }
+        self.epoch += 1;
+        if !self.bgsave_cancelled {
+            self.saves += 1;
+        }
+        self.bgsave_cancelled = true;
+        true
     }
 
     /// Records that shard `i` had `dirty` changes when a now-successful snapshot read it.
@@ -164,4 +189,46 @@ pub fn info() -> PersistInfo {
         load_keys_loaded: s.load_keys_loaded,
         load_keys_expired: s.load_keys_expired,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle() -> SaveState {
+        SaveState {
+            bgsave_in_progress: false,
+            bgsave_started: None,
+            epoch: 0,
+            last_bgsave_ok: true,
+            last_bgsave_try_unix_s: 0,
+            last_bgsave_duration_s: -1,
+            last_save_unix_s: 0,
+            saves: 0,
+            bgsave_scheduled: false,
+            shard_dirty: Vec::new(),
+            saved_dirty: Vec::new(),
+            load_keys_loaded: 0,
+            load_keys_expired: 0,
+            bgsave_cancelled: false,
+        }
+    }
+
+    #[test]
+    fn a_cancelled_background_save_is_not_a_failure() {
+        let mut s = idle();
+        assert!(!s.cancel_background(), "nothing to cancel");
+        assert_eq!((s.epoch, s.saves), (0, 0));
+        s.bgsave_in_progress = true;
+        assert!(s.cancel_background());
+        assert!(s.cancel_background(), "a second FLUSHALL before it ended");
+        assert_eq!((s.epoch, s.saves), (2, 1), "a newer epoch each time, counted once");
+        // Its writer ends with an error: dropped once.
+        s.bgsave_in_progress = false;
+        s.set_bgsave_ok(false);
+        assert!(s.last_bgsave_ok);
+        // The next real failure is reported.
+        s.set_bgsave_ok(false);
+        assert!(!s.last_bgsave_ok);
+    }
 }

@@ -267,6 +267,8 @@ async fn atomic(
                         .collect()
                 });
                 h.call(s, Some(tx), move |st: &mut ShardState| {
+                    // Keys the fetch found expired are logged before the new states.
+                    st.log_expired_to_aof();
                     for (dbi, k, e) in state.unpack() {
                         if !st.watches.is_empty() {
                             st.touch_watched(dbi, &k);

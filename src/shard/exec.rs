@@ -314,15 +314,14 @@ pub fn run_tracked(
         return;
     }
     let before = st.store.dirty;
+    // Keys the command's lookups expire are kept for the AOF from the first command on.
+    st.store.sync_aof(st.aof.as_deref().is_some_and(|a| !a.closing));
     f(&mut st.data_ctx(db), args, out);
     if out.buf.len() == start && spec.has(flag::BLOCKING) {
         write_would_block_reply(spec, out);
     }
-    if st.store.dirty != before {
-        if let Some(aof) = st.aof.as_deref_mut() {
-            let now = crate::shard::unix_ms();
-            crate::persist::aof::log_command(aof, spec.name, args, &out.buf[start..], &st.store, db, now);
-        }
+    if st.aof.is_some() {
+        log_with_expired(st, spec, db, args, &out.buf[start..], st.store.dirty != before);
     }
     if st.store.dirty != before && (!st.watches.is_empty() || !st.blocking.is_empty()) {
         let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
@@ -334,6 +333,29 @@ pub fn run_tracked(
         // MOVE and COPY ... DB n write the key in another db too.
         if let Some((target, key)) = other_db_write(spec, args) {
             st.touch_watched(target, key);
+        }
+    }
+}
+
+/// AOF logging of a data command: first the DELs of keys that expired (the command's own
+/// lookups included), then the command if it changed the store. As Redis 7.0 does, a write
+/// whose lookup expired keys is wrapped with those DELs in MULTI/EXEC (unless a transaction
+/// already wraps it), so a load replays both or neither.
+fn log_with_expired(st: &mut ShardState, spec: &CommandSpec, db: usize, args: &[&[u8]], reply: &[u8], changed: bool) {
+    let wrap = changed && st.store.has_expired_pending() && st.aof.as_deref().is_some_and(|a| a.multi.is_none());
+    if wrap {
+        if let Some(aof) = st.aof.as_deref_mut() {
+            aof.begin_multi();
+        }
+    }
+    st.log_expired_to_aof();
+    if let Some(aof) = st.aof.as_deref_mut() {
+        if changed {
+            let now = crate::shard::unix_ms();
+            crate::persist::aof::log_command(aof, spec.name, args, reply, &st.store, db, now);
+        }
+        if wrap {
+            aof.end_multi();
         }
     }
 }

@@ -210,10 +210,39 @@ impl ShardState {
         !over
     }
 
-    /// Appends a command to this shard's AOF, if there is one.
+    /// Appends a command to this shard's AOF, if there is one. Keys that expired before it
+    /// are logged first, so a load replays the deletions in the order they happened.
     pub fn aof_log(&mut self, db: usize, args: &[&[u8]]) {
+        if self.aof.is_some() {
+            self.log_expired_to_aof();
+        }
         if let Some(a) = self.aof.as_deref_mut() {
             a.feed(db, args);
+        }
+    }
+
+    /// Logs the keys removed by expiry (lazily by a lookup, or by the active cycle) since the
+    /// last call as `DEL` in the AOF, or `UNLINK` under `lazyfree-lazy-expire`, as Redis
+    /// propagates them; without this a load would bring back keys that already expired
+    /// whenever their TTL was logged as a relative time or cleared later. Called after every
+    /// data command, before its own entry (`exec::run_tracked`), before any other entry
+    /// (`aof_log`) and once per loop iteration; also follows `appendonly` changes. Cheap
+    /// when nothing expired.
+    pub fn log_expired_to_aof(&mut self) {
+        let on = self.aof.as_deref().is_some_and(|a| !a.closing);
+        self.store.sync_aof(on);
+        if !on {
+            return;
+        }
+        let dels = self.store.take_expired_dels();
+        if dels.is_empty() {
+            return;
+        }
+        let cmd: &[u8] = if self.cfg.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+        if let Some(a) = self.aof.as_deref_mut() {
+            for (db, key) in &dels {
+                a.feed(*db, &[cmd, key]);
+            }
         }
     }
 

@@ -130,7 +130,9 @@ pub struct Db {
     expires: BTreeSet<(u64, CompactBytes)>,
     /// Keys removed because their TTL passed (INFO `expired_keys`).
     pub expired_keys: u64,
-    /// Whether expired keys are logged in `expired_log` for `expired` keyspace events.
+    /// Whether expired keys are logged in `expired_log`: set while `expired` keyspace events
+    /// are wanted or the AOF logs expirations (`Store::sync_notify`, `Store::sync_aof`); the
+    /// store hands the log to both (`Store::route_expired`).
     pub log_expired: bool,
     pub expired_log: Vec<Vec<u8>>,
     /// The copy-on-write tracker of a snapshot in progress, None otherwise: every change to a
@@ -405,6 +407,10 @@ pub struct Store {
     pub events: Vec<super::events::KeyEvent>,
     /// The `notify-keyspace-events` mask the dbs' expiry logging was set up for.
     notify_flags: u32,
+    /// Whether keys removed by expiry are kept in `expired_dels` for the AOF.
+    aof_expired: bool,
+    /// (db, key) of keys removed by expiry and not yet logged as DEL in the AOF.
+    expired_dels: Vec<(usize, Vec<u8>)>,
 }
 
 impl Store {
@@ -416,40 +422,90 @@ impl Store {
             keyspace_misses: 0,
             events: Vec::new(),
             notify_flags: 0,
+            aof_expired: false,
+            expired_dels: Vec::new(),
         }
     }
     /// Follows `notify-keyspace-events`: expired keys are logged only while `expired` events
-    /// are wanted. Cheap when nothing changed.
+    /// are wanted (or the AOF wants them). Cheap when nothing changed.
     #[inline]
     pub fn sync_notify(&mut self, flags: u32) {
         if flags != self.notify_flags {
             self.notify_flags = flags;
-            let log = super::events::wanted(flags, super::events::class::EXPIRED);
-            for d in &mut self.dbs {
-                d.log_expired = log;
+            self.set_db_logging();
+        }
+    }
+    /// Follows whether an AOF is open: while one is, keys removed by expiry are kept for it
+    /// (`take_expired_dels`). Cheap when nothing changed.
+    #[inline]
+    pub fn sync_aof(&mut self, on: bool) {
+        if on != self.aof_expired {
+            self.aof_expired = on;
+            if !on {
+                self.expired_dels = Vec::new();
+            }
+            self.set_db_logging();
+        }
+    }
+    fn set_db_logging(&mut self) {
+        let log = self.aof_expired || super::events::wanted(self.notify_flags, super::events::class::EXPIRED);
+        for d in &mut self.dbs {
+            d.log_expired = log;
+        }
+    }
+    /// Hands every db's logged expirations to their consumers: `expired` events when wanted,
+    /// the AOF's pending DELs when it wants them. Both must see every key exactly once,
+    /// whichever of them drains first.
+    fn route_expired(&mut self) {
+        let events = super::events::wanted(self.notify_flags, super::events::class::EXPIRED);
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            for key in d.expired_log.drain(..) {
+                match (events, self.aof_expired) {
+                    (true, true) => {
+                        self.expired_dels.push((i, key.clone()));
+                        self.events.push(expired_event(i, key));
+                    }
+                    (true, false) => self.events.push(expired_event(i, key)),
+                    (false, true) => self.expired_dels.push((i, key)),
+                    (false, false) => {}
+                }
             }
         }
     }
     /// Moves logged expirations into `events` as `expired` events; true when any event waits.
     pub fn collect_events(&mut self) -> bool {
         if self.notify_flags == 0 {
+            if self.aof_expired {
+                self.route_expired();
+            }
             return false;
         }
-        for (i, d) in self.dbs.iter_mut().enumerate() {
-            for key in d.expired_log.drain(..) {
-                self.events.push(super::events::KeyEvent {
-                    class: super::events::class::EXPIRED,
-                    event: "expired",
-                    db: i as u32,
-                    key,
-                });
-            }
-        }
+        self.route_expired();
         !self.events.is_empty()
+    }
+    /// Whether keys removed by expiry wait for the AOF (always false unless `sync_aof(true)`).
+    #[inline]
+    pub fn has_expired_pending(&self) -> bool {
+        self.aof_expired && (!self.expired_dels.is_empty() || self.dbs.iter().any(|d| !d.expired_log.is_empty()))
+    }
+    /// The (db, key) of keys removed by expiry since the last call, for the AOF's DELs (empty
+    /// unless `sync_aof(true)`).
+    pub fn take_expired_dels(&mut self) -> Vec<(usize, Vec<u8>)> {
+        if !self.aof_expired {
+            return Vec::new();
+        }
+        if self.dbs.iter().any(|d| !d.expired_log.is_empty()) {
+            self.route_expired();
+        }
+        std::mem::take(&mut self.expired_dels)
     }
     pub fn expired_keys(&self) -> u64 {
         self.dbs.iter().map(|d| d.expired_keys).sum()
     }
+}
+
+fn expired_event(db: usize, key: Vec<u8>) -> super::events::KeyEvent {
+    super::events::KeyEvent { class: super::events::class::EXPIRED, event: "expired", db: db as u32, key }
 }
 
 #[cfg(test)]
@@ -475,6 +531,41 @@ mod tests {
         assert_eq!(db.expire_due(60, 10), (1, false));
         assert!(db.is_empty());
         assert_eq!(db.expired_keys, 2);
+    }
+
+    #[test]
+    fn expirations_reach_both_the_events_and_the_aof() {
+        let expired_flags = crate::config::notify::parse("Ex").unwrap_or(0);
+        let mut st = Store::new(2);
+        let mut e = s(b"v");
+        e.expire_at_ms = 10;
+        st.dbs[1].insert(b"lazy", e.clone());
+        st.dbs[0].insert(b"active", e.clone());
+        // Nobody listening: nothing is kept.
+        assert!(st.dbs[1].get(b"lazy", 20).is_none());
+        assert!(!st.has_expired_pending());
+        assert!(st.take_expired_dels().is_empty());
+        st.dbs[1].insert(b"lazy", e);
+        st.sync_aof(true);
+        st.sync_notify(expired_flags);
+        assert!(st.dbs[1].get(b"lazy", 20).is_none());
+        assert!(st.has_expired_pending());
+        // A command's notify drains the log into events first; the AOF still gets the key.
+        assert!(st.collect_events());
+        assert_eq!(st.events.len(), 1);
+        assert_eq!(st.dbs[0].expire_due(20, 10), (1, false));
+        assert_eq!(st.take_expired_dels(), vec![(1, b"lazy".to_vec()), (0, b"active".to_vec())]);
+        assert!(!st.has_expired_pending());
+        assert!(st.collect_events());
+        assert_eq!(st.events.len(), 2, "the active expiry's event too");
+        // The AOF turned off: pending keys are dropped and no longer kept.
+        st.sync_notify(0);
+        st.dbs[0].insert(b"k", s(b"x"));
+        st.dbs[0].set_expire(b"k", 5);
+        st.sync_aof(false);
+        assert!(st.dbs[0].get(b"k", 20).is_none());
+        assert!(st.take_expired_dels().is_empty());
+        assert!(st.dbs[0].expired_log.is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod aof;
 mod command;
 mod debug;
 pub(crate) mod fanout;
+mod reload;
 mod save;
 mod sha1;
 
@@ -29,6 +30,7 @@ use crate::resp::Out;
 use crate::shard::ShardState;
 
 use fanout::{fan_out, help};
+pub(crate) use save::{cancel_running_bgsave, end_cancelled_bgsave_job, save_after_flushall};
 
 const NS: u32 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
 const ADMIN_NS: u32 = flag::ADMIN | NS;

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use futures::FutureExt;
 
 use crate::command::args::{eq_ic, parse_i64};
+use crate::command::family::server;
 use crate::command::spec::ConnResult;
 use crate::error;
 use crate::glob::glob_match;
@@ -191,7 +192,7 @@ pub fn randomkey(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out)
 /// Runs `f` on every shard as one step: shards are frozen one by one in shard-id order (the
 /// global order cross-shard transactions use, so none can wait on another in a cycle), then
 /// each runs `f` and is released. No command sees some shards changed and others not.
-async fn on_all_shards_atomically<R, F>(h: Rc<Handle>, f: F) -> Vec<R>
+pub(crate) async fn on_all_shards_atomically<R, F>(h: Rc<Handle>, f: F) -> Vec<R>
 where
     R: Send + 'static,
     F: Fn(&mut ShardState) -> R + Send + Clone + 'static,
@@ -253,24 +254,57 @@ fn flush(st: &mut ShardState, args: &[&[u8]], out: &mut Out, db: Option<usize>) 
         out.error(e);
         return ConnResult::Done;
     }
+    // FLUSHALL also cancels a running BGSAVE and, with save points, saves the empty dataset
+    // (Redis's `flushAllDataAndResetRDB`), so a restart does not bring the keys back.
+    let cancel = db.is_none() && server::cancel_running_bgsave();
+    let save = db.is_none() && !st.cfg.save.is_empty();
     if st.nshards == 1 {
         st.touch_all_watched(db, None);
+        if cancel {
+            server::end_cancelled_bgsave_job(st);
+        }
         flush_shard(&mut st.store, db);
         log_flush(st, db);
+        if save {
+            return server::save_after_flushall(st, out);
+        }
         out.ok();
         return ConnResult::Done;
     }
+    // Set up now, started when first polled: after every shard has flushed.
+    let saving = if save {
+        let mut ignored = Vec::new();
+        match server::save_after_flushall(st, &mut Out::new(&mut ignored, out.resp3)) {
+            ConnResult::Later(f) => Some(f),
+            // No save could start: FLUSHALL answers OK all the same.
+            ConnResult::Done | ConnResult::Close => None,
+        }
+    } else {
+        None
+    };
     let h = st.handle.clone();
-    reply_later(out.resp3, async move {
-        on_all_shards_atomically(h, move |s: &mut ShardState| {
-            s.touch_all_watched(db, None);
-            let n = flush_shard(&mut s.store, db);
-            log_flush(s, db);
-            n
-        })
-        .await;
-        Box::new(|o: &mut Out| o.ok()) as Reply
-    })
+    let resp3 = out.resp3;
+    ConnResult::Later(
+        async move {
+            on_all_shards_atomically(h, move |s: &mut ShardState| {
+                s.touch_all_watched(db, None);
+                if cancel {
+                    server::end_cancelled_bgsave_job(s);
+                }
+                let n = flush_shard(&mut s.store, db);
+                log_flush(s, db);
+                n
+            })
+            .await;
+            if let Some(f) = saving {
+                return f.await;
+            }
+            let mut buf = Vec::new();
+            Out::new(&mut buf, resp3).ok();
+            buf
+        }
+        .boxed_local(),
+    )
 }
 
 pub fn flushdb(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnResult {

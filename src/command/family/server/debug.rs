@@ -1,6 +1,6 @@
 //! DEBUG: the subset of Redis's debugging command that test suites and tools use (SLEEP,
-//! OBJECT, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, LOG, ERROR, HELP), gated by
-//! `enable-debug-command` exactly as Redis 7.
+//! OBJECT, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, RELOAD (in `reload.rs`), LOG, ERROR,
+//! HELP), gated by `enable-debug-command` exactly as Redis 7.
 //!
 //! DEBUG is one command with arity -2, not a container, because Redis checks the gate before
 //! looking at the subcommand and answers unknown subcommands and wrong argument counts with
@@ -103,6 +103,8 @@ fn debug(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> ConnR
         })
     } else if is("digest") && n == 2 {
         fan_out(st, out, shard_digest, |parts, out| out.simple(&hex(&combine_digests(&parts))))
+    } else if is("reload") {
+        super::reload::debug_reload(st, args, out)
     } else if is("log") && n == 3 {
         crate::observe::log::warning(&format!("DEBUG LOG: {}", String::from_utf8_lossy(args[2])));
         out.ok();
@@ -436,6 +438,19 @@ fn debug_help(out: &mut Out) {
             "    Write <message> to the server log.",
             "OBJECT <key>",
             "    Show low level info about `key` and associated value.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -1,5 +1,5 @@
-//! SAVE, BGSAVE [SCHEDULE], LASTSAVE, and the saving part of SHUTDOWN, over the snapshot
-//! machinery in `persist::snapshot`. Replies and errors are Redis 7.0's.
+//! SAVE, BGSAVE [SCHEDULE], LASTSAVE, and the saving parts of SHUTDOWN and FLUSHALL, over the
+//! snapshot machinery in `persist::snapshot`. Replies and errors are Redis 7.0's.
 
 use crate::command::args::eq_ic;
 use crate::command::spec::{flag, ConnResult};
@@ -76,4 +76,58 @@ pub(super) fn shutdown_with_save(
             out.error("ERR Errors trying to SHUTDOWN. Check logs.");
         }
     })
+}
+
+/// FLUSHALL's first step (Redis's `flushAllDataAndResetRDB` kills a running BGSAVE child), and
+/// DEBUG RELOAD's, whose save ends the background jobs: marks the running background save, if
+/// any, as cancelled; then every shard ends its share (`end_cancelled_bgsave_job`, or the
+/// foreground save's own start). The cancelled save neither replaces the file
+/// nor reports a failed save. Returns whether a background save was running.
+pub(crate) fn cancel_running_bgsave() -> bool {
+    crate::persist::status::with(|s| s.cancel_background())
+}
+
+/// One shard's part of a cancelled background save: its snapshot job ends, unless the job is
+/// this shard's AOF rewrite (FLUSHALL leaves rewrites alone, as Redis kills only an RDB child).
+pub(crate) fn end_cancelled_bgsave_job(st: &mut ShardState) {
+    let rewriting = st.aof.as_deref().is_some_and(|a| a.rewrite.is_some());
+    if !rewriting {
+        snapshot::job::cancel(st, "cancelled by FLUSHALL");
+    }
+}
+
+/// FLUSHALL's last step: with save points set, the (now empty) dataset is saved at once, as
+/// Redis's synchronous `rdbSave`, so a restart does not bring the flushed keys back; LASTSAVE
+/// and `rdb_changes_since_last_save` follow the save, `rdb_saves` does not count it (Redis
+/// counts SAVE and BGSAVE only). The reply is OK whatever the save's outcome, as Redis's.
+/// With several shards the save starts when the returned future is first polled, so the
+/// caller may create it before the flush and await it after.
+pub(crate) fn save_after_flushall(st: &mut ShardState, out: &mut Out) -> ConnResult {
+    if st.cfg.save.is_empty() {
+        out.ok();
+        return ConnResult::Done;
+    }
+    if aof_rewrite_running() {
+        // A foreground save would end the rewrite's jobs, which Redis's FLUSHALL never does.
+        // With AOF on, startup loads the AOF (holding the FLUSHALL), not this file.
+        log::notice("FLUSHALL: not saving the RDB while an AOF rewrite runs");
+        out.ok();
+        return ConnResult::Done;
+    }
+    snapshot::save_foreground(st, out, |r, out| {
+        if r.is_ok() {
+            uncount_save();
+        }
+        out.ok();
+    })
+}
+
+fn aof_rewrite_running() -> bool {
+    crate::persist::aof::info::IN_PROGRESS.iter().any(|x| x.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Takes a successful foreground save back out of `rdb_saves`: Redis counts the saves of SAVE
+/// and BGSAVE there, not the ones FLUSHALL and DEBUG RELOAD make by calling `rdbSave`.
+pub(super) fn uncount_save() {
+    crate::persist::status::with(|s| s.saves = s.saves.saturating_sub(1));
 }

@@ -509,7 +509,7 @@ fn debug_subcommands() {
         f.run(&["debug", "jmap"]),
         "-ERR unknown subcommand or wrong number of arguments for 'jmap'. Try DEBUG HELP.\r\n"
     );
-    assert!(f.run(&["debug", "help"]).starts_with("*20\r\n+DEBUG <subcommand>"));
+    assert!(f.run(&["debug", "help"]).starts_with("*33\r\n+DEBUG <subcommand>"));
 }
 
 #[test]
