@@ -729,8 +729,8 @@ w("\n".join(raw))
 w("```")
 open(out_f, "w").write("\n".join(o) + "\n")
 PY
-# Keep the sections other scripts own (benches/cluster.sh, aof.sh, persist.sh).
-for owner in cluster.sh aof.sh persist.sh; do
+# Keep the sections other scripts own (benches/cluster.sh, aof.sh, aof_always.sh, persist.sh).
+for owner in cluster.sh aof.sh aof_always.sh persist.sh; do
   if [ -f benches/RESULTS.md ] && grep -q "<!-- $owner begin -->" benches/RESULTS.md; then
     { echo; sed -n "/<!-- $owner begin -->/,/<!-- $owner end -->/p" benches/RESULTS.md; } >>benches/RESULTS.md.new
   fi
