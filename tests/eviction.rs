@@ -137,14 +137,15 @@ fn forwarding_does_not_evict_when_the_node_is_under_its_limit() {
 
 /// Each shard's own memory count (`tessera_used_memory_shards`) must not wander off while the
 /// data stays the same size: cross-shard commands build values on one shard that another
-/// keeps or frees, and keyspace events and PUBLISH send messages to every shard. Bytes that
+/// keeps or frees (RENAME, SUNIONSTORE, MULTI, BLPOP over two shards), SCAN reads another
+/// shard's keys, and keyspace events and PUBLISH send messages to every shard. Bytes that
 /// moved without their count used to shift megabytes from one shard's count to the other's.
 #[test]
 fn cross_shard_traffic_leaves_each_shard_count_its_own() {
     let s = Server::start(Spec::tessera(2).args(&["--notify-keyspace-events", "KEA"]));
     let mut c = s.raw();
     let round = |c: &mut common::RawConn| {
-        for batch in 0..500 {
+        for batch in 0..100 {
             let mut out = Vec::new();
             for j in 0..32 {
                 let i = (batch * 32 + j) % 50;
@@ -153,9 +154,15 @@ fn cross_shard_traffic_leaves_each_shard_count_its_own() {
                 out.extend(common::resp::encode(&[b"RENAME", a.as_bytes(), b.as_bytes()]));
                 out.extend(common::resp::encode(&[b"SUNIONSTORE", d.as_bytes(), b"{a}x1", b.as_bytes()]));
                 out.extend(common::resp::encode(&[b"PUBLISH", b"events", b"payload"]));
+                out.extend(common::resp::encode(&[b"SCAN", b"0", b"COUNT", b"20"]));
+                out.extend(common::resp::encode(&[b"MULTI"]));
+                out.extend(common::resp::encode(&[b"RPUSH", b"{b}q", b"job"]));
+                out.extend(common::resp::encode(&[b"INCR", b"{a}n"]));
+                out.extend(common::resp::encode(&[b"EXEC"]));
+                out.extend(common::resp::encode(&[b"BLPOP", b"{a}q", b"{b}q", b"1"]));
             }
             c.send_raw(&out).expect("send");
-            for _ in 0..32 * 4 {
+            for _ in 0..32 * 10 {
                 c.read_reply().expect("reply");
             }
         }

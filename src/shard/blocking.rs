@@ -32,6 +32,7 @@ use crate::resp::Out;
 
 use super::mesh::Responder;
 use super::ShardState;
+use crate::store::memory::{self, Carried};
 
 /// What the owner answers a waiter with.
 #[derive(Debug)]
@@ -212,11 +213,29 @@ pub struct Request {
     pub resp3: bool,
 }
 
+/// Sends a blocked client's answer to its home shard, with the memory count of the reply it
+/// holds (`memory::Carried`): the home shard frees it.
+fn answer(st: &ShardState, responder: Responder, a: Answer) {
+    let n = match &a {
+        Answer::Served(b) | Answer::Cancelled(Some(b)) => memory::vec_bytes(b),
+        Answer::Wake | Answer::Cancelled(None) => 0,
+    };
+    st.respond(responder, Carried::new(a, n));
+}
+
+impl Request {
+    /// The request on its way to an owner shard, which keeps it while the client waits.
+    fn carried(self) -> Carried<Request> {
+        let n = memory::strings_bytes(&self.args);
+        Carried::new(self, n)
+    }
+}
+
 /// Owner side of a single-shard blocking command: serve it now, or park it.
 fn serve_or_park(st: &mut ShardState, req: Request, responder: Responder) {
     let reply = attempt(st, req.spec, req.db, &req.args, req.resp3);
     if !reply.is_empty() {
-        st.respond(responder, Answer::Served(reply));
+        answer(st, responder, Answer::Served(reply));
         return;
     }
     let keys = key_args(req.spec, &req.args);
@@ -245,7 +264,7 @@ fn park_for_wake(st: &mut ShardState, req: Request, keys: Vec<Vec<u8>>, responde
     let now = st.now_ms();
     let ready = keys.iter().any(|k| key_has_data(st, req.spec, req.db, k, now));
     if ready {
-        st.respond(responder, Answer::Wake);
+        answer(st, responder, Answer::Wake);
         return;
     }
     st.blocking.insert(Waiter {
@@ -317,7 +336,7 @@ pub fn serve_ready(st: &mut ShardState) {
             }
             if wake_only {
                 if let Some(w) = st.blocking.remove(id) {
-                    st.respond(w.responder, Answer::Wake);
+                    answer(st, w.responder, Answer::Wake);
                 }
                 // The woken client retries through the coordinator; the next waiters wait
                 // for its outcome (its write marks the key ready again if anything is left).
@@ -330,7 +349,7 @@ pub fn serve_ready(st: &mut ShardState) {
             let reply = attempt(st, spec, db, &args, resp3);
             if !reply.is_empty() {
                 if let Some(w) = st.blocking.remove(id) {
-                    st.respond(w.responder, Answer::Served(reply));
+                    answer(st, w.responder, Answer::Served(reply));
                 }
             }
         }
@@ -355,7 +374,7 @@ fn cancel_here(st: &mut ShardState, client_id: u64, why: Cancel) {
             Some(buf)
         }
     };
-    st.respond(w.responder, Answer::Cancelled(reply));
+    answer(st, w.responder, Answer::Cancelled(reply));
 }
 
 /// Home side: asks the owners of a blocked client to cancel it.
@@ -422,9 +441,10 @@ pub fn start(
     h.blocked.borrow_mut().add(client_id, owners.clone(), deadline_ms);
     if owners.len() == 1 {
         let owner = owners[0];
-        let fut = h.call_deferred(owner, move |s: &mut ShardState, r| serve_or_park(s, req, r));
+        let req = req.carried();
+        let fut = h.call_deferred(owner, move |s: &mut ShardState, r| serve_or_park(s, req.unpack(), r));
         return async move {
-            let answer: Answer = fut.await;
+            let answer: Answer = Carried::unpack(fut.await);
             h.blocked.borrow_mut().done(client_id);
             match answer {
                 Answer::Served(b) | Answer::Cancelled(Some(b)) => b,
@@ -512,8 +532,11 @@ async fn wait_multi(
                     .filter(|k| crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(k), nshards) == o)
                     .cloned()
                     .collect();
-                let req = req.clone();
-                h.call_deferred(o, move |s: &mut ShardState, r| park_for_wake(s, req, keys, r)).boxed_local()
+                let keys_n = memory::strings_bytes(&keys);
+                let (req, keys) = (req.clone().carried(), Carried::new(keys, keys_n));
+                h.call_deferred(o, move |s: &mut ShardState, r| park_for_wake(s, req.unpack(), keys.unpack(), r))
+                    .map(Carried::unpack)
+                    .boxed_local()
             })
             .collect();
         let (first, _, rest): (Answer, _, _) = futures::future::select_all(futs).await;

@@ -21,6 +21,7 @@ use smallvec::SmallVec;
 use crate::command::spec::{flag, CommandSpec, ConnResult, Exec};
 use crate::command::table;
 use crate::resp::Out;
+use crate::store::memory::{self, Carried};
 
 use super::exec::{place, run_data_here, Dispatch, Placement};
 use super::handle::WithTx;
@@ -108,6 +109,12 @@ pub fn unwatch_here(st: &mut ShardState, id: u64, keys: &[(usize, Vec<u8>)]) -> 
 /// Watched keys of one shard: (db, key).
 type ShardWatches = (usize, Vec<(usize, Vec<u8>)>);
 
+/// One shard's watched keys on their way to it, with their memory count (`memory::Carried`).
+fn carry_watches(keys: Vec<(usize, Vec<u8>)>) -> Carried<Vec<(usize, Vec<u8>)>> {
+    let n = memory::vec_bytes(&keys) + keys.iter().map(|(_, k)| memory::vec_bytes(k)).sum::<i64>();
+    Carried::new(keys, n)
+}
+
 fn by_shard(watched: &[(usize, usize, Vec<u8>)]) -> Vec<ShardWatches> {
     let mut out: Vec<ShardWatches> = Vec::new();
     for (s, db, k) in watched {
@@ -129,7 +136,8 @@ pub fn unwatch_all(st: &mut ShardState, ci: usize) {
             unwatch_here(st, id, &keys);
         } else {
             // The answer is not needed; the call is sent when queued.
-            drop(st.handle.call(s, None, move |st: &mut ShardState| unwatch_here(st, id, &keys)));
+            let keys = carry_watches(keys);
+            drop(st.handle.call(s, None, move |st: &mut ShardState| unwatch_here(st, id, &keys.unpack())));
         }
     }
 }
@@ -196,8 +204,9 @@ pub fn watch(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> C
         if s == st.id {
             watch_here(st, id, db, k.to_vec());
         } else {
-            let key = k.to_vec();
-            remote.push(st.handle.call(s, None, move |st: &mut ShardState| watch_here(st, id, db, key)));
+            // Kept in the other shard's watch table: its memory is counted there.
+            let key = Carried::vec(k.to_vec());
+            remote.push(st.handle.call(s, None, move |st: &mut ShardState| watch_here(st, id, db, key.unpack())));
         }
     }
     if remote.is_empty() {
@@ -301,7 +310,10 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
         }
         let checks: Vec<_> = watches
             .into_iter()
-            .map(|(s, keys)| h.call(s, Some(tx), move |st: &mut ShardState| unwatch_here(st, id, &keys)))
+            .map(|(s, keys)| {
+                let keys = carry_watches(keys);
+                h.call(s, Some(tx), move |st: &mut ShardState| unwatch_here(st, id, &keys.unpack()))
+            })
             .collect();
         let broken = futures::future::join_all(checks).await.into_iter().any(|b| b);
         let mut replies = None;
@@ -388,14 +400,18 @@ async fn run_queued(
                 return (reply, db);
             }
             let s = owners.first().copied().unwrap_or(me);
+            let n = memory::strings_bytes(&cmd);
+            let cmd = Carried::new(cmd, n);
             let reply = h
                 .call(s, None, move |st: &mut ShardState| {
+                    let cmd = cmd.unpack();
                     let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
                     let mut buf = Vec::new();
                     run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
-                    buf
+                    Carried::vec(buf)
                 })
-                .await;
+                .await
+                .unpack();
             (reply, db)
         }
         Exec::Conn(f) => {

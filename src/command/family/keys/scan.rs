@@ -28,6 +28,7 @@ use crate::shard::ShardState;
 use crate::store::Store;
 
 use super::space::{client_db, reply_later, Reply};
+use crate::store::memory::{self, Carried};
 
 /// Parsed SCAN arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,14 +212,19 @@ pub fn scan(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> Co
     let h = st.handle.clone();
     reply_later(out.resp3, async move {
         let cursor = loop {
-            let (args, remaining) = (a.clone(), a.count - examined);
+            // The arguments are freed on the scanned shard and the keys found on this one:
+            // both carry their memory count across (`memory::Carried`).
+            let (args, remaining) = (Carried::pack(|| a.clone()), a.count - examined);
             let part = h
                 .call(shard, None, move |s: &mut ShardState| {
                     let now = s.now_ms();
                     let at = ScanPos { shard, nshards: s.nshards, slot };
-                    scan_shard(&mut s.store, db, at, remaining, &args, now)
+                    let part = scan_shard(&mut s.store, db, at, remaining, &args.unpack(), now);
+                    let n = memory::strings_bytes(&part.keys);
+                    Carried::new(part, n)
                 })
-                .await;
+                .await
+                .unpack();
             if let Some(c) = scan_step(&mut keys, &mut examined, a.count, shard, nshards, part) {
                 break c;
             }

@@ -83,9 +83,13 @@ pub fn keys(st: &mut ShardState, ci: usize, args: &[&[u8]], out: &mut Out) -> Co
         let parts = h
             .call_all(None, move |s: &mut ShardState| {
                 let now = s.now_ms();
-                keys_shard(&s.store, db, &pattern, now, resp3)
+                let (n, bulks) = keys_shard(&s.store, db, &pattern, now, resp3);
+                (n, crate::store::memory::Carried::vec(bulks))
             })
-            .await;
+            .await
+            .into_iter()
+            .map(|(n, bulks)| (n, bulks.unpack()))
+            .collect::<Vec<_>>();
         Box::new(move |o: &mut Out| {
             o.array(parts.iter().map(|p| p.0).sum());
             for (_, bulks) in &parts {
