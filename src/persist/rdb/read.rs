@@ -353,7 +353,7 @@ pub fn read_value(r: &mut Reader<'_>, k: u8, lim: &LoadLimits) -> Result<Option<
             let h = if items.len() > lim.hash.max_listpack_entries {
                 let mut t = FieldTable::with_capacity(items.len());
                 for (f, x) in items {
-                    t.insert_owned(CompactBytes::from_vec(f), CompactBytes::from_vec(x));
+                    t.insert(&f, &x);
                 }
                 HashValue::Table(Box::new(t))
             } else {

@@ -24,6 +24,8 @@ pub use packed::PackedPairs;
 use std::hash::BuildHasher;
 
 mod packed;
+mod pair;
+use pair::PairBytes;
 
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack is converted before it could grow past this.
 pub const LISTPACK_MAX_SAFETY_SIZE_BYTES: usize = 1 << 30;
@@ -150,7 +152,7 @@ impl HashValue {
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let (a, b) = match self {
             HashValue::Listpack(p) => (Some(p.iter()), None),
-            HashValue::Table(t) => (None, Some(t.entries.iter().map(|(f, x)| (f.as_slice(), x.as_slice())))),
+            HashValue::Table(t) => (None, Some(t.iter())),
         };
         a.into_iter().flatten().chain(b.into_iter().flatten())
     }
@@ -161,7 +163,7 @@ impl HashValue {
         if let HashValue::Listpack(p) = self {
             let mut t = FieldTable::with_capacity(p.len());
             for (f, x) in p.iter() {
-                let created = t.insert_owned(CompactBytes::new(f), CompactBytes::new(x));
+                let created = t.insert(f, x);
                 debug_assert!(created, "a listpack hash held a field twice");
             }
             *self = HashValue::Table(Box::new(t));
@@ -220,14 +222,14 @@ impl HashValue {
                 }
                 created
             }
-            HashValue::Table(t) => t.insert_owned(CompactBytes::new(field), CompactBytes::new(value)),
+            HashValue::Table(t) => t.insert(field, value),
         }
     }
 
     /// `set` with a value the caller already built (HINCRBY*'s printed result).
     pub fn set_owned(&mut self, field: &[u8], value: CompactBytes, lim: HashLimits) -> bool {
         match self {
-            HashValue::Table(t) => t.insert_owned(CompactBytes::new(field), value),
+            HashValue::Table(t) => t.insert(field, &value),
             HashValue::Listpack(_) => self.set(field, &value, lim),
         }
     }
@@ -256,7 +258,7 @@ impl HashValue {
 /// front; [`FieldTable::scan`] walks from the back and relies on that.
 #[derive(Clone)]
 pub struct FieldTable {
-    entries: Vec<(CompactBytes, CompactBytes)>,
+    entries: Vec<PairBytes>,
     /// Positions in `entries`, hashed by their field.
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
@@ -264,7 +266,7 @@ pub struct FieldTable {
 
 impl std::fmt::Debug for FieldTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -299,9 +301,9 @@ impl FieldTable {
     }
 
     pub fn heap_size_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<(CompactBytes, CompactBytes)>()
+        self.entries.capacity() * std::mem::size_of::<PairBytes>()
             + self.index.capacity() * (std::mem::size_of::<u32>() + 1)
-            + self.entries.iter().map(|(f, x)| f.heap_size_bytes() + x.heap_size_bytes()).sum::<usize>()
+            + self.entries.iter().map(PairBytes::heap_size_bytes).sum::<usize>()
     }
 
     fn hash_of(&self, field: &[u8]) -> u64 {
@@ -311,41 +313,39 @@ impl FieldTable {
     fn position(&self, field: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         self.index
-            .find(self.hash_of(field), |&i| entries.get(i as usize).is_some_and(|(f, _)| f.as_slice() == field))
+            .find(self.hash_of(field), |&i| entries.get(i as usize).is_some_and(|p| p.field() == field))
             .map(|&i| i as usize)
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         let i = self.position(field)?;
-        self.entries.get(i).map(|(_, x)| x.as_slice())
+        self.entries.get(i).map(PairBytes::value)
     }
 
     pub fn pair_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        self.entries.get(i).map(|(f, x)| (f.as_slice(), x.as_slice()))
+        self.entries.get(i).map(PairBytes::parts)
     }
 
     /// Every pair, in table order (`(field, value)` like a map's iterator).
-    pub fn iter(&self) -> impl Iterator<Item = (&CompactBytes, &CompactBytes)> + '_ {
-        self.entries.iter().map(|(f, x)| (f, x))
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.entries.iter().map(PairBytes::parts)
     }
 
     /// Sets `field` to `value`; returns true when the field is new.
-    pub fn insert_owned(&mut self, field: CompactBytes, value: CompactBytes) -> bool {
-        if let Some(i) = self.position(&field) {
+    pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
+        if let Some(i) = self.position(field) {
             if let Some(pair) = self.entries.get_mut(i) {
-                pair.1 = value;
+                pair.set_value(value);
             }
             return false;
         }
         let pos = self.entries.len();
         let pos_u32 = u32::try_from(pos).unwrap_or(u32::MAX);
         assert!(pos_u32 < u32::MAX, "a hash outgrew 2^32 fields");
-        let hash = self.hash_of(&field);
-        self.entries.push((field, value));
+        let hash = self.hash_of(field);
+        self.entries.push(PairBytes::new(field, value));
         let (entries, hasher) = (&self.entries, &self.hasher);
-        self.index.insert_unique(hash, pos_u32, |&i| {
-            entries.get(i as usize).map_or(0, |(f, _)| hasher.hash_one(f.as_slice()))
-        });
+        self.index.insert_unique(hash, pos_u32, |&i| entries.get(i as usize).map_or(0, |p| hasher.hash_one(p.field())));
         true
     }
 
@@ -353,8 +353,7 @@ impl FieldTable {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         let hash = self.hash_of(field);
         let entries = &self.entries;
-        let Ok(slot) =
-            self.index.find_entry(hash, |&i| entries.get(i as usize).is_some_and(|(f, _)| f.as_slice() == field))
+        let Ok(slot) = self.index.find_entry(hash, |&i| entries.get(i as usize).is_some_and(|p| p.field() == field))
         else {
             return false;
         };
@@ -364,7 +363,7 @@ impl FieldTable {
         self.entries.swap_remove(pos);
         if pos != last {
             // The pair that was last now sits at `pos`: repoint its index entry.
-            let moved_hash = self.entries.get(pos).map_or(0, |(f, _)| self.hasher.hash_one(f.as_slice()));
+            let moved_hash = self.entries.get(pos).map_or(0, |p| self.hasher.hash_one(p.field()));
             let from = last as u32;
             let to = pos as u32;
             match self.index.find_mut(moved_hash, |&i| i == from) {
@@ -382,8 +381,7 @@ impl FieldTable {
             let target = (self.entries.len() * 2).max(SHRINK_MIN_CAPACITY);
             self.entries.shrink_to(target);
             let (entries, hasher) = (&self.entries, &self.hasher);
-            self.index
-                .shrink_to(target, |&i| entries.get(i as usize).map_or(0, |(f, _)| hasher.hash_one(f.as_slice())));
+            self.index.shrink_to(target, |&i| entries.get(i as usize).map_or(0, |p| hasher.hash_one(p.field())));
         }
     }
 
@@ -401,14 +399,7 @@ impl FieldTable {
         let len = self.entries.len();
         let start = if cursor == 0 { len } else { usize::try_from(cursor).map_or(len, |c| c.min(len)) };
         let stop = start.saturating_sub(count.max(1));
-        let pairs = self
-            .entries
-            .get(stop..start)
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .map(|(f, x)| (f.as_slice(), x.as_slice()))
-            .collect();
+        let pairs = self.entries.get(stop..start).unwrap_or_default().iter().rev().map(PairBytes::parts).collect();
         (pairs, stop as u64)
     }
 
@@ -416,8 +407,8 @@ impl FieldTable {
     #[cfg(test)]
     fn assert_consistent(&self) {
         assert_eq!(self.index.len(), self.entries.len());
-        for (i, (f, _)) in self.entries.iter().enumerate() {
-            assert_eq!(self.position(f), Some(i), "field {f:?}");
+        for (i, p) in self.entries.iter().enumerate() {
+            assert_eq!(self.position(p.field()), Some(i), "field {:?}", p.field());
         }
     }
 }
@@ -480,7 +471,7 @@ mod tests {
             let k = format!("f{}", rng.gen_range(0..600)).into_bytes();
             if rng.gen_bool(0.55) {
                 let v = format!("v{step}").into_bytes();
-                let created = t.insert_owned(CompactBytes::new(&k), CompactBytes::new(&v));
+                let created = t.insert(&k, &v);
                 assert_eq!(created, model.insert(k, v).is_none());
             } else {
                 assert_eq!(t.remove(&k), model.remove(&k).is_some());
@@ -500,7 +491,7 @@ mod tests {
     fn table_shrinks_after_mass_delete() {
         let mut t = FieldTable::default();
         for i in 0..10_000 {
-            t.insert_owned(CompactBytes::new(format!("{i}").as_bytes()), CompactBytes::new(b"x"));
+            t.insert(format!("{i}").as_bytes(), b"x");
         }
         let big = t.heap_size_bytes();
         for i in 0..9_990 {
@@ -518,7 +509,7 @@ mod tests {
         for round in 0..50 {
             let mut t = FieldTable::default();
             for i in 0..300 {
-                t.insert_owned(CompactBytes::new(format!("k{i}").as_bytes()), CompactBytes::new(b"v"));
+                t.insert(format!("k{i}").as_bytes(), b"v");
             }
             // Fields never touched during the scan.
             let stable: BTreeSet<Vec<u8>> = (0..300).step_by(3).map(|i| format!("k{i}").into_bytes()).collect();
@@ -537,7 +528,7 @@ mod tests {
                     if rng.gen_bool(0.5) {
                         t.remove(&k);
                     } else {
-                        t.insert_owned(CompactBytes::new(&k), CompactBytes::new(b"w"));
+                        t.insert(&k, b"w");
                     }
                 }
                 steps += 1;
@@ -556,7 +547,7 @@ mod tests {
     fn scan_cursor_past_the_end_and_listpack() {
         let mut t = FieldTable::default();
         for i in 0..5 {
-            t.insert_owned(CompactBytes::new(&[b'a' + i]), CompactBytes::new(b"v"));
+            t.insert(&[b'a' + i], b"v");
         }
         let (p, c) = t.scan(0, 2);
         assert_eq!((p.len(), c), (2, 3));
