@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # benches/memory_small.sh: memory per element of small objects (the shapes of compare.sh
 # phase 3) and bytes per key of 1,000,000 short strings (phase 2's shape: keys `key:0` ..
-# `key:999999`, 16-byte values), Tessera next to redis-server, in about ten seconds.
+# `key:999999`, 16-byte values), plus the large hash of phase 3 (8 keys x 20,000 fields, 100 per
+# command), Tessera next to redis-server, in about ten seconds.
 #
 # For each row: FLUSHALL SYNC, INFO used_memory, load with `redis-cli --pipe`, INFO used_memory
 # again; growth / elements. Prints one line per row with both servers and the ratio.
@@ -57,12 +58,19 @@ for ty, (name, el) in ELEM.items():
             for j in range(8):
                 args += el(j)
             f.write(resp(args))
+with open(d + "/large_hash.resp", "wb") as f:
+    for k in range(8):
+        for b in range(200):
+            args = ["HSET", "H:%d" % k]
+            for j in range(b * 100, b * 100 + 100):
+                args += ELEM["hash"][1](j)
+            f.write(resp(args))
 with open(d + "/string.resp", "wb") as f:
     f.write(b"".join(resp(["SET", "key:%d" % k, "x" * 16]) for k in range(1000000)))
 PY
 
-printf '%-8s %10s %12s %12s %7s\n' row elements redis tessera ratio
-for row in hash list set intset zset string; do
+printf '%-10s %10s %12s %12s %7s\n' row elements redis tessera ratio
+for row in hash list set intset zset large_hash string; do
   if [ $row = string ]; then n=1000000; else n=160000; fi
   declare -A per
   for port in "$RPORT" "$TPORT"; do
@@ -74,6 +82,6 @@ for row in hash list set intset zset string; do
     u1=$(used "$port")
     per[$port]=$(python3 -c "print('%.2f' % (($u1 - $u0) / $n))")
   done
-  printf '%-8s %10d %12s %12s %7s\n' "$row" "$n" "${per[$RPORT]}" "${per[$TPORT]}" \
+  printf '%-10s %10d %12s %12s %7s\n' "$row" "$n" "${per[$RPORT]}" "${per[$TPORT]}" \
     "$(python3 -c "print('%.2f' % (${per[$TPORT]} / ${per[$RPORT]}))")"
 done
