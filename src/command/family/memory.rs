@@ -13,6 +13,7 @@ use crate::command::spec::{flag, spec, CommandSpec, ConnResult, DataCtx, Exec, S
 use crate::error;
 use crate::resp::Out;
 use crate::shard::ShardState;
+use crate::store::slot_table::SlotTable;
 use crate::store::{CompactBytes, Entry};
 
 const ACL_SLOW: &[&str] = &["@slow"];
@@ -36,14 +37,14 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// What one key costs in this shard's keyspace, in bytes.
-pub fn key_usage_bytes(key: &[u8], e: &Entry) -> usize {
-    // One table bucket (key + entry) plus the table's control byte, the key's bytes when too
-    // long to sit inline, and everything the value allocates.
-    std::mem::size_of::<(CompactBytes, Entry)>()
-        + 1
-        + CompactBytes::new(key).heap_size_bytes()
-        + e.value.heap_size_bytes()
+/// MEMORY USAGE's figure for one key: its share of its slot table (the table's pairs vector
+/// and index divided by the keys in it), the key's bytes when too long to sit inline, and
+/// everything the value allocates.
+pub fn key_usage_bytes(key: &[u8], e: &Entry, table: Option<&SlotTable>) -> usize {
+    let share = table
+        .filter(|t| !t.is_empty())
+        .map_or(std::mem::size_of::<(CompactBytes, Entry)>(), |t| t.heap_size_bytes().div_ceil(t.len()));
+    share + CompactBytes::new(key).heap_size_bytes() + e.value.heap_size_bytes()
 }
 
 /// MEMORY USAGE key [SAMPLES count]: the options are checked as Redis does (a negative count
@@ -63,11 +64,13 @@ fn usage(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
         }
     }
     let now = ctx.now_ms;
-    match ctx.db().get(args[2], now) {
-        Some(e) => {
-            let n = key_usage_bytes(args[2], e);
-            out.int(n as i64)
-        }
+    if ctx.db().get(args[2], now).is_none() {
+        return out.null();
+    }
+    let db = ctx.db();
+    let table = db.slot_table(crate::cluster::slot::key_slot(args[2]));
+    match table.and_then(|t| t.get(args[2])) {
+        Some(e) => out.int(key_usage_bytes(args[2], e, table) as i64),
         None => out.null(),
     }
 }
