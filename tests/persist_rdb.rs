@@ -4,7 +4,9 @@
 //! both ways, SAVE + restart keeps everything (also onto another shard count), a bad file stops
 //! startup with a message naming the file and offset, BGSAVE runs while clients write, a failed
 //! BGSAVE leaves the old file alone and reports `err`, and save points, SHUTDOWN and SIGTERM
-//! save (following save points changed at run time).
+//! save (following save points changed at run time); under an LFU policy the keys' counters
+//! (OBJECT FREQ) and under an LRU policy their idle times (OBJECT IDLETIME) survive a restart,
+//! an AOF rewrite's RDB base, and loading a file into the other server, both ways.
 //!
 //! "Identical" means: the same keys per database, the same `DEBUG DIGEST-VALUE` for every key
 //! (Redis's own content digest, which Tessera computes the same way), the same TYPE and OBJECT
@@ -12,13 +14,14 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::dataset::*;
-use common::{run_tool, RawConn, Reply, Server, TempDir};
+use common::{run_tool, RawConn, Reply, Server, Spec, TempDir};
 
 #[test]
 fn redis_dump_loads_into_tessera_and_back() {
@@ -329,4 +332,119 @@ fn failed_bgsave_keeps_the_old_file_and_reports_it() {
     ok(c.cmd(&["SAVE"]));
     assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
     assert_check_rdb(&file);
+}
+
+/// LFU settings that make counters exact: every access adds one (log factor 0) and nothing
+/// decays (Redis decays by the wall-clock minute, which a test may straddle).
+const LFU: [&str; 6] = ["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0", "--lfu-decay-time", "0"];
+const LRU: [&str; 2] = ["--maxmemory-policy", "allkeys-lru"];
+/// Keys spread over both shards.
+const HINT_KEYS: usize = 24;
+
+fn hint_key(i: usize) -> String {
+    format!("hint:{i}")
+}
+
+/// `OBJECT FREQ` or `OBJECT IDLETIME` of every hint key.
+fn hints(c: &mut RawConn, what: &str) -> Vec<i64> {
+    (0..HINT_KEYS)
+        .map(|i| c.cmd(&["OBJECT", what, &hint_key(i)]).int().unwrap_or_else(|| panic!("OBJECT {what} {i}")))
+        .collect()
+}
+
+/// Reads key `i` `i * step` times: its LFU counter (log factor 0) goes up by as much.
+fn access(c: &mut RawConn, step: usize) {
+    let reads: Vec<Vec<Vec<u8>>> =
+        (0..HINT_KEYS).flat_map(|i| std::iter::repeat_n(cmd(&["GET", &hint_key(i)]), i * step)).collect();
+    pipeline(c, &reads);
+}
+
+/// Gives key `i` an idle time of `i * step_s` seconds (RESTORE IDLETIME).
+fn make_idle(c: &mut RawConn, step_s: usize) {
+    for i in 0..HINT_KEYS {
+        let k = hint_key(i);
+        let payload = bulk(&c.cmd(&["DUMP", &k]));
+        let idle = (i * step_s).to_string();
+        let r = c.call(&[b"RESTORE", k.as_bytes(), b"0", &payload, b"REPLACE", b"IDLETIME", idle.as_bytes()]);
+        assert_eq!(r.expect("RESTORE").0, b"+OK\r\n");
+    }
+}
+
+/// Starts a server of `spec` on a copy of `from`'s dump.rdb.
+fn start_on_copy(spec: &Spec, from: &Path, name: &str) -> (Server, TempDir) {
+    let dir = TempDir::new(name);
+    std::fs::copy(from.join("dump.rdb"), dir.path().join("dump.rdb")).expect("copy dump");
+    let s = Server::start_in(spec, dir.path()).expect("starts on the copied dump");
+    (s, dir)
+}
+
+fn assert_idle_close(want: &[i64], got: &[i64], what: &str) {
+    for (i, (w, g)) in want.iter().zip(got).enumerate() {
+        assert!((w - g).abs() <= 3, "{what}: OBJECT IDLETIME of {} is {g}, expected about {w}", hint_key(i));
+    }
+}
+
+#[test]
+fn lfu_counters_survive_save_restart_and_cross_loading() {
+    let dir = TempDir::new("rdb-lfu");
+    let first = Server::start_in(&tessera_spec(2).args(&LFU).args(&["--appendonly", "yes"]), dir.path()).unwrap();
+    let mut c = first.raw();
+    let sets: Vec<_> = (0..HINT_KEYS).map(|i| cmd(&["SET", &hint_key(i), "v"])).collect();
+    pipeline(&mut c, &sets);
+    access(&mut c, 9);
+    let before = hints(&mut c, "FREQ");
+    // Fails when counters are not tracked at all: key 0 is never read, key 23 207 times.
+    assert_eq!((before[0], before[HINT_KEYS - 1]), (5, 212), "{before:?}");
+    ok(c.cmd(&["SAVE"]));
+    // The AOF's RDB base carries the counters too.
+    c.cmd(&["BGREWRITEAOF"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while info_field(&mut c, "aof_rewrite_in_progress") != "0" {
+        assert!(Instant::now() < deadline, "BGREWRITEAOF did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(first);
+    let from_aof = Server::start_in(&tessera_spec(2).args(&LFU).args(&["--appendonly", "yes"]), dir.path()).unwrap();
+    assert_eq!(hints(&mut from_aof.raw(), "FREQ"), before, "reloaded from the AOF");
+    drop(from_aof);
+    let again = Server::start_in(&tessera_spec(2).args(&LFU), dir.path()).unwrap();
+    assert_eq!(hints(&mut again.raw(), "FREQ"), before, "after restart");
+    drop(again);
+
+    // Tessera's file into redis-server, which then reads some more and saves.
+    let (redis, _rdir) = start_on_copy(&redis_spec().args(&LFU), dir.path(), "rdb-lfu-redis");
+    let mut r = redis.raw();
+    assert_eq!(hints(&mut r, "FREQ"), before, "tessera's dump loaded into redis");
+    access(&mut r, 1);
+    let redis_freqs = hints(&mut r, "FREQ");
+    assert_ne!(redis_freqs, before);
+    ok(r.cmd(&["SAVE"]));
+    let (back, _tdir) = start_on_copy(&tessera_spec(2).args(&LFU), redis.dir(), "rdb-lfu-back");
+    assert_eq!(hints(&mut back.raw(), "FREQ"), redis_freqs, "redis's dump loaded into tessera");
+}
+
+#[test]
+fn lru_idle_times_survive_save_restart_and_cross_loading() {
+    let dir = TempDir::new("rdb-lru");
+    let first = Server::start_in(&tessera_spec(2).args(&LRU), dir.path()).unwrap();
+    let mut c = first.raw();
+    let sets: Vec<_> = (0..HINT_KEYS).map(|i| cmd(&["SET", &hint_key(i), "v"])).collect();
+    pipeline(&mut c, &sets);
+    make_idle(&mut c, 100);
+    let before = hints(&mut c, "IDLETIME");
+    assert!(before[HINT_KEYS - 1] >= 2300, "{before:?}");
+    ok(c.cmd(&["SAVE"]));
+    drop(first);
+    let again = Server::start_in(&tessera_spec(2).args(&LRU), dir.path()).unwrap();
+    assert_idle_close(&before, &hints(&mut again.raw(), "IDLETIME"), "after restart");
+    drop(again);
+
+    let (redis, _rdir) = start_on_copy(&redis_spec().args(&LRU), dir.path(), "rdb-lru-redis");
+    let mut r = redis.raw();
+    assert_idle_close(&before, &hints(&mut r, "IDLETIME"), "tessera's dump loaded into redis");
+    make_idle(&mut r, 7);
+    let redis_idle = hints(&mut r, "IDLETIME");
+    ok(r.cmd(&["SAVE"]));
+    let (back, _tdir) = start_on_copy(&tessera_spec(2).args(&LRU), redis.dir(), "rdb-lru-back");
+    assert_idle_close(&redis_idle, &hints(&mut back.raw(), "IDLETIME"), "redis's dump loaded into tessera");
 }

@@ -15,6 +15,7 @@ use futures::FutureExt;
 use smallvec::SmallVec;
 
 use crate::cluster::slot::{key_slot, owner_shard};
+use crate::command::family::sort;
 use crate::command::spec::{CommandSpec, DataCtx, Split};
 use crate::resp::Out;
 use crate::store::memory::{self, Carried};
@@ -252,6 +253,17 @@ async fn atomic(
         h.post(h.shard_id, false, move |st: &mut ShardState| st.store.events.extend(events));
     }
     let dirty = scratch.dirty;
+    // SORT leaves its sorted set a skiplist even when nothing is written back, as in Redis.
+    let src = keys.first().filter(|_| dirty == 0 && spec.pattern_keys.is_some());
+    if let Some(src) =
+        src.filter(|k| scratch.dbs.get(db).and_then(|d| d.peek(k)).is_some_and(|e| sort::source_converted(&e.value)))
+    {
+        let k = Carried::pack(|| src.clone());
+        h.call(owner_shard(key_slot(src), nshards), Some(tx), move |st: &mut ShardState| {
+            sort::convert_source(&mut st.store, db, &k.unpack())
+        })
+        .await;
+    }
     if dirty > 0 {
         let writes: Vec<_> = shards
             .iter()

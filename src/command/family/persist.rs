@@ -165,12 +165,15 @@ fn restore(ctx: &mut DataCtx, args: &[&[u8]], out: &mut Out) {
     let mut e = Entry::new(value);
     e.expire_at_ms = if deadline_ms == 0 { NO_EXPIRE } else { deadline_ms as u64 };
     let now_s = super::keys::access_clock_s(now_ms);
+    // As Redis's objectSetLRUOrLFU: under an LFU policy FREQ sets the counter and IDLETIME is
+    // ignored (the access time is where the counter's decay starts); otherwise IDLETIME sets
+    // the access time and FREQ is ignored.
+    let lfu = crate::store::keyspace::Lfu::of(ctx.cfg).is_some();
     e.access_s = match o.idle_s {
-        Some(idle) => now_s.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
-        None => now_s,
+        Some(idle) if !lfu => now_s.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
+        _ => now_s,
     };
-    // FREQ sets the LFU counter (Redis keeps it only under an LFU policy, as here).
-    if let (Some(f), Some(_)) = (o.freq, crate::store::keyspace::Lfu::of(ctx.cfg)) {
+    if let (Some(f), true) = (o.freq, lfu) {
         e.lfu = u8::try_from(f).unwrap_or(u8::MAX);
     }
     ctx.db().insert(key, e);

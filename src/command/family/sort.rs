@@ -24,7 +24,8 @@ use crate::command::args::parse_i64;
 use crate::command::spec::{flag, spec, CommandSpec, DataCtx, Exec, PatternKeys, Split};
 use crate::error;
 use crate::resp::Out;
-use crate::store::Value;
+use crate::store::types::zset::ZSetValue;
+use crate::store::{Entry, Value};
 
 use flag::{DENYOOM, MOVABLEKEYS, READONLY, WRITE};
 
@@ -247,6 +248,26 @@ pub fn keys_read_by_patterns(ctx: &mut DataCtx, args: &[&[u8]]) -> Vec<Vec<u8>> 
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// Whether `v`, a copy of a SORT's sorted key after the command ran on it, carries the side
+/// effect every SORT and SORT_RO has on its key: a sorted set left in its skiplist encoding.
+pub fn source_converted(v: &Value) -> bool {
+    matches!(v, Value::ZSet(ZSetValue::Skiplist(_)))
+}
+
+/// Gives the sorted key `key` of database `db` the skiplist encoding a SORT run on a copy of
+/// it gave the copy, for a coordinator that writes nothing else back. Neither an access nor a
+/// write: no expiry, no access time, no dirty count, as the conversion is in Redis.
+pub fn convert_source(store: &mut crate::store::Store, db: usize, key: &[u8]) {
+    let Some(d) = store.dbs.get_mut(db) else { return };
+    if !d.peek(key).is_some_and(|e| matches!(e.value, Value::ZSet(ZSetValue::Listpack(_)))) {
+        return;
+    }
+    // `get` tells a snapshot in progress that the slot changes; at time 0 it expires nothing.
+    if let Some(Entry { value: Value::ZSet(z), .. }) = d.get(key, 0) {
+        z.convert_to_skiplist();
+    }
 }
 
 fn any_value(v: &mut Value) -> Option<&mut Value> {

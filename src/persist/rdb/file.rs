@@ -24,6 +24,8 @@ pub struct KeyHeader<'a> {
     /// Absolute deadline in unix ms as written (may be in the past, or even negative).
     pub expire_ms: Option<i64>,
     pub idle_s: Option<u64>,
+    /// The LFU counter written under an LFU policy.
+    pub freq: Option<u8>,
     /// Offset of the key's type byte.
     pub at: usize,
 }
@@ -71,15 +73,14 @@ pub fn walk<'a>(
     let mut db = 0usize;
     let mut expire_ms: Option<i64> = None;
     let mut idle_s: Option<u64> = None;
+    let mut freq: Option<u8> = None;
     loop {
         let at = r.pos;
         let t = r.u8()?;
         match t {
             opcode::EXPIRETIME => expire_ms = Some(r.u32_le()? as i32 as i64 * 1000),
             opcode::EXPIRETIME_MS => expire_ms = Some(r.u64_le()? as i64),
-            opcode::FREQ => {
-                r.u8()?;
-            }
+            opcode::FREQ => freq = Some(r.u8()?),
             opcode::IDLE => idle_s = Some(r.length()?),
             opcode::EOF => break,
             opcode::SELECTDB => {
@@ -119,7 +120,15 @@ pub fn walk<'a>(
                     return Err(RdbError::new(at, why));
                 }
                 let key = r.string()?;
-                let h = KeyHeader { db, key, kind: t, expire_ms: expire_ms.take(), idle_s: idle_s.take(), at };
+                let h = KeyHeader {
+                    db,
+                    key,
+                    kind: t,
+                    expire_ms: expire_ms.take(),
+                    idle_s: idle_s.take(),
+                    freq: freq.take(),
+                    at,
+                };
                 on_key(&h, &mut r)?;
                 sum.keys += 1;
             }
@@ -197,8 +206,15 @@ pub fn load_shard(
         };
         let mut e = Entry::new(value);
         e.expire_at_ms = deadline_ms;
-        if let Some(idle) = h.idle_s {
-            e.access_s = now_s.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX));
+        // As Redis's `objectSetLRUOrLFU`: the hint of the policy in force, the other ignored.
+        // A loaded counter starts its decay now (the file keeps no decrement time).
+        match (lim.lfu_policy, h.freq, h.idle_s) {
+            (true, Some(f), _) => {
+                e.lfu = f;
+                e.access_s = now_s;
+            }
+            (false, _, Some(idle)) => e.access_s = now_s.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
+            _ => {}
         }
         let Some(db) = store.dbs.get_mut(h.db) else {
             return Err(RdbError::new(h.at, "database out of range"));

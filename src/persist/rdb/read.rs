@@ -18,13 +18,18 @@ use crate::store::types::set::{IntSet, MemberTable, SetValue};
 use crate::store::types::zset::{cmp_entry, Listpack, ListpackLimits, SortedSet, ZSetValue};
 use crate::store::value::{StrValue, Value};
 
-/// The encoding limits in force while loading.
+/// The settings in force while loading: encoding limits, and which access hint of a file
+/// applies to its keys.
 #[derive(Clone, Copy, Debug)]
 pub struct LoadLimits {
     pub hash: HashLimits,
     pub zset: ListpackLimits,
     pub set_max_intset_entries: usize,
     pub list_fill: i32,
+    /// An LFU `maxmemory-policy` is selected: a key's FREQ hint sets its counter and its IDLE
+    /// hint is ignored; otherwise IDLE sets its access time and FREQ is ignored (Redis's
+    /// `objectSetLRUOrLFU`).
+    pub lfu_policy: bool,
 }
 
 impl Default for LoadLimits {
@@ -35,6 +40,7 @@ impl Default for LoadLimits {
             zset: ListpackLimits { max_entries: 128, max_value_bytes: 64 },
             set_max_intset_entries: 512,
             list_fill: -2,
+            lfu_policy: false,
         }
     }
 }
@@ -49,6 +55,7 @@ impl LoadLimits {
             zset: ListpackLimits::from_config(cfg),
             set_max_intset_entries: cfg.set_max_intset_entries,
             list_fill: cfg.list_max_listpack_size,
+            lfu_policy: crate::store::keyspace::Lfu::of(cfg).is_some(),
         }
     }
 }

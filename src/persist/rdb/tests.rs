@@ -286,6 +286,7 @@ fn encodings_follow_the_limits_on_load() {
         zset: ListpackLimits { max_entries: 2, max_value_bytes: 64 },
         set_max_intset_entries: 2,
         list_fill: 16,
+        lfu_policy: false,
     };
     let s = load(&buf, &tight);
     let enc = |db: usize, k: &str| s.dbs[db].peek(k.as_bytes()).unwrap().value.encoding();
@@ -297,6 +298,7 @@ fn encodings_follow_the_limits_on_load() {
         zset: ListpackLimits { max_entries: 5000, max_value_bytes: 64 },
         set_max_intset_entries: 512,
         list_fill: -2,
+        lfu_policy: false,
     };
     let s = load(&buf, &roomy);
     let enc = |db: usize, k: &str| s.dbs[db].peek(k.as_bytes()).unwrap().value.encoding();
@@ -497,6 +499,57 @@ fn idle_opcode_sets_the_access_clock() {
     let back = load(&buf, &LoadLimits::default());
     let e = back.dbs[0].peek(b"str").unwrap();
     assert!(crate::store::keyspace::access_clock_now_s() - e.access_s >= 99);
+}
+
+#[test]
+fn idle_opcode_is_ignored_under_an_lfu_policy() {
+    let opts =
+        WriteOpts { idle_from_s: Some(crate::store::keyspace::access_clock_now_s() + 1000), ..Default::default() };
+    let buf = write_file(&sample_store(), &opts);
+    let back = load(&buf, &LoadLimits { lfu_policy: true, ..LoadLimits::default() });
+    let e = back.dbs[0].peek(b"str").unwrap();
+    assert!(crate::store::keyspace::access_clock_now_s() - e.access_s < 5);
+    assert_eq!(e.lfu, crate::store::keyspace::LFU_INIT_VAL);
+}
+
+/// A store whose keys have the LFU counters 0, 5 and 200, last decremented `idle_s` ago.
+fn store_with_counters(idle_s: u32) -> Store {
+    let mut store = Store::new(16);
+    let then_s = crate::store::keyspace::access_clock_now_s() - idle_s;
+    for (k, n) in [("cold", 0u8), ("new", 5), ("hot", 200)] {
+        let value = Value::Str(StrValue::from_bytes(k.as_bytes()));
+        let mut e = Entry::with(value, crate::store::keyspace::NO_EXPIRE, then_s);
+        e.lfu = n;
+        store.dbs[0].insert(k.as_bytes(), e);
+    }
+    store
+}
+
+fn counters(s: &Store) -> Vec<u8> {
+    ["cold", "new", "hot"].iter().map(|k| s.dbs[0].peek(k.as_bytes()).unwrap().lfu).collect()
+}
+
+#[test]
+fn freq_opcode_carries_the_decayed_lfu_counter() {
+    use crate::store::keyspace::Lfu;
+    let now_ms = crate::shard::unix_ms();
+    let lfu = Lfu { log_factor: 10, decay_time_min: 1 };
+    let opts = WriteOpts { freq_at: Some((lfu, now_ms)), ..Default::default() };
+    // Three minutes since the last decrement: three periods of one minute are taken off.
+    let buf = write_file(&store_with_counters(180), &opts);
+    let lfu_limits = LoadLimits { lfu_policy: true, ..LoadLimits::default() };
+    let back = load(&buf, &lfu_limits);
+    assert_eq!(counters(&back), [0, 2, 197]);
+    // The loaded counter decays from the load, not from the saved key's last access.
+    let e = back.dbs[0].peek(b"hot").unwrap();
+    assert_eq!(e.lfu_freq(now_ms, lfu), 197);
+    // Under another policy the hint is read and dropped.
+    let other = load(&buf, &LoadLimits::default());
+    assert_eq!(counters(&other), [5, 5, 5]);
+    // Without an LFU policy nothing is written.
+    let plain = write_file(&store_with_counters(180), &WriteOpts::default());
+    assert_eq!(counters(&load(&plain, &lfu_limits)), [5, 5, 5]);
+    assert_eq!(plain.len() + 6, buf.len(), "two bytes per key");
 }
 
 /// Walks `buf` skipping every value (no checksum check), as the startup check does.

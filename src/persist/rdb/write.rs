@@ -8,7 +8,7 @@
 //! Writes into a `Vec<u8>`; never fails.
 
 use super::{kind, lzf, opcode, QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
-use crate::store::keyspace::{Entry, NO_EXPIRE};
+use crate::store::keyspace::{Entry, Lfu, NO_EXPIRE};
 use crate::store::listpack::Listpack;
 use crate::store::types::hash::HashValue;
 use crate::store::types::list::ListValue;
@@ -26,11 +26,14 @@ pub struct WriteOpts {
     /// When set (an LRU `maxmemory-policy`), each key gets an IDLE opcode: seconds since its
     /// last access, measured from this unix time.
     pub idle_from_s: Option<u32>,
+    /// When set (an LFU `maxmemory-policy`), each key gets a FREQ opcode: its counter decayed
+    /// to this unix time in ms (Redis's `LFUDecrAndReturn`), with these settings.
+    pub freq_at: Option<(Lfu, u64)>,
 }
 
 impl Default for WriteOpts {
     fn default() -> Self {
-        WriteOpts { compress: true, list_fill: -2, idle_from_s: None }
+        WriteOpts { compress: true, list_fill: -2, idle_from_s: None, freq_at: None }
     }
 }
 
@@ -44,6 +47,7 @@ impl WriteOpts {
             compress: cfg.rdbcompression,
             list_fill: cfg.list_max_listpack_size,
             idle_from_s: lru.then(crate::store::keyspace::access_clock_now_s),
+            freq_at: Lfu::of(cfg).map(|l| (l, crate::shard::unix_ms())),
         }
     }
 }
@@ -245,7 +249,7 @@ fn put_list(out: &mut Vec<u8>, l: &ListValue, opts: &WriteOpts) {
     }
 }
 
-/// One key: its expiry (if any), idle time (if asked), type, key and value.
+/// One key: its expiry (if any), idle time and LFU counter (if asked), type, key and value.
 pub fn put_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry, opts: &WriteOpts) {
     let k = value_kind(&e.value);
     if e.expire_at_ms != NO_EXPIRE {
@@ -255,6 +259,10 @@ pub fn put_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry, opts: &WriteOpts) {
     if let Some(now_s) = opts.idle_from_s {
         out.push(opcode::IDLE);
         put_len(out, now_s.saturating_sub(e.access_s) as u64);
+    }
+    if let Some((l, now_ms)) = opts.freq_at {
+        out.push(opcode::FREQ);
+        out.push(e.lfu_freq(now_ms, l));
     }
     out.push(k);
     put_string(out, key, opts.compress);

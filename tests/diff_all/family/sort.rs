@@ -86,16 +86,6 @@ pub fn gen(g: &mut Gen) -> Cmd {
     // Redis quirk (not a tessera difference): SORT reads numbers with `strtod` and tests
     // `errno` without clearing it first, so an ERANGE left by an earlier command (a score like
     // "1e400") fails a sort of valid numbers. Every SORT below follows `errno_reset`.
-    let reads_patterns = by.is_some_and(|p| p.contains('*')) || gets.iter().any(|p| *p != "#");
-    if reads_patterns || store {
-        // known difference: a SORT reading BY/GET pattern keys, or storing into a key on the
-        // other shard, runs on a scratch copy on tessera (standalone, several shards); when it
-        // writes nothing back (no STORE, or it failed) the conversion of a listpack sorted set
-        // to a skiplist that Redis does as a side effect is lost. A plain SORT_RO first makes
-        // the conversion on both servers, so the case is not reached.
-        g.push(errno_reset());
-        g.push(Item::Cmd(Cmd::new(vec![b("SORT_RO"), src.clone(), b("LIMIT"), b("0"), b("0")])));
-    }
     g.push(errno_reset());
     let mut a = vec![b(if ro { "SORT_RO" } else { "SORT" }), src];
     a.extend(opts.into_iter().flatten());

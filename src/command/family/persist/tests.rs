@@ -211,3 +211,24 @@ fn restore_fires_its_event() {
     let names: Vec<_> = h.store.events.iter().map(|e| e.event).collect();
     assert_eq!(names, ["restore"]);
 }
+
+/// Under an LFU policy RESTORE's IDLETIME is ignored, as Redis's objectSetLRUOrLFU ignores it:
+/// the restored counter starts where FREQ (or the new-key value) puts it, undecayed. Under an
+/// LRU policy IDLETIME sets the idle time.
+#[test]
+fn restore_idletime_is_ignored_under_lfu() {
+    use crate::config::MaxmemoryPolicy;
+    let mut h = Harness::new();
+    h.run("set k v");
+    let payload = dump(&mut h, "k").expect("payload");
+    h.cfg.maxmemory_policy = MaxmemoryPolicy::AllkeysLfu;
+    h.cfg.lfu_decay_time_min = 1;
+    assert_eq!(restore(&mut h, &[b"lfu", b"0", &payload, b"IDLETIME", b"100000"]), "+OK\r\n");
+    assert_eq!(h.run("object freq lfu"), ":5\r\n");
+    assert_eq!(restore(&mut h, &[b"lfu2", b"0", &payload, b"FREQ", b"77"]), "+OK\r\n");
+    assert_eq!(h.run("object freq lfu2"), ":77\r\n");
+    h.cfg.maxmemory_policy = MaxmemoryPolicy::AllkeysLru;
+    assert_eq!(restore(&mut h, &[b"lru", b"0", &payload, b"IDLETIME", b"1000"]), "+OK\r\n");
+    let idle: i64 = h.run("object idletime lru")[1..].trim().parse().unwrap_or(-1);
+    assert!((1000..1010).contains(&idle), "{idle}");
+}

@@ -1,7 +1,10 @@
 //! Unit tests of SORT and SORT_RO, run through the real command table on a plain store.
 //! Expected replies were taken from redis-server 7.0.15.
 
-use super::{keys_read_by_patterns, sort_keys, sort_ro_keys, substitute, uses_key_patterns, PatternTarget};
+use super::{
+    convert_source, keys_read_by_patterns, sort_keys, sort_ro_keys, source_converted, substitute, uses_key_patterns,
+    PatternTarget,
+};
 use crate::store::events::class;
 use crate::testing::harness::Harness;
 
@@ -316,4 +319,26 @@ fn keys_named_by_patterns() {
     assert_eq!(strs(keys("sort s by w_* by nosort store d")), Vec::<String>::new());
     assert_eq!(strs(keys("sort nokey by w_*")), Vec::<String>::new());
     assert_eq!(strs(keys("sort l by w_* limit")), Vec::<String>::new());
+}
+
+#[test]
+fn a_copy_sorted_elsewhere_converts_the_source() {
+    let mut h = Harness::new();
+    h.run("zadd z 1 a 2 b");
+    h.run("zadd other 1 a");
+    h.run("set s x");
+    let zset_of = |h: &Harness, k: &str| h.store.dbs[0].peek(k.as_bytes()).map(|e| source_converted(&e.value));
+    assert_eq!(zset_of(&h, "z"), Some(false));
+    let dirty = h.store.dirty;
+    convert_source(&mut h.store, 0, b"z");
+    assert_eq!(h.encoding("z"), "skiplist");
+    assert_eq!(zset_of(&h, "z"), Some(true));
+    assert_eq!(h.store.dirty, dirty, "the conversion is not a write");
+    assert_eq!(h.run("zrange z 0 -1 withscores"), bulks("a 1 b 2"));
+    // Other keys, types and databases are left alone.
+    assert_eq!(h.encoding("other"), "listpack");
+    convert_source(&mut h.store, 0, b"s");
+    convert_source(&mut h.store, 0, b"missing");
+    convert_source(&mut h.store, 99, b"z");
+    assert_eq!(zset_of(&h, "s"), Some(false));
 }
