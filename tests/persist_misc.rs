@@ -5,6 +5,10 @@
 //!   file and is not a failed save;
 //! - DEBUG RELOAD saves, empties and loads back every type with its TTL (also with AOF on),
 //!   and its options and errors answer as Redis's;
+//! - SAVE, FLUSHALL's save and DEBUG RELOAD while a BGREWRITEAOF writes its base: both
+//!   complete (as beside Redis's rewrite child), and a restart from the AOF and from the RDB
+//!   each brings the whole dataset back;
+//! - DEBUG RELOAD while another client writes to every shard loses no acknowledged write;
 //! - keys removed by expiry, lazily or by the active cycle, are logged as DEL (UNLINK under
 //!   `lazyfree-lazy-expire`) in the AOF where Redis logs them, a write that expired its key
 //!   wrapped with the DEL in MULTI/EXEC; the keys stay gone after `kill -9` and a restart.
@@ -368,4 +372,161 @@ fn expired_keys_are_logged_as_del_in_the_aof() {
     assert_eq!(int(c.cmd(&["DBSIZE"])), 3, "only the live keys come back");
     let Reply::Array(v) = c.cmd(&["MGET", "{t}over", "{t}x", "live"]) else { panic!("MGET") };
     assert_eq!(v.iter().map(bulk).collect::<Vec<_>>(), [b"new".to_vec(), b"1".to_vec(), b"v".to_vec()]);
+}
+
+/// Keys of about `value_bytes` each, enough for a rewrite's base to take a while to write.
+fn write_big_keys(c: &mut RawConn, n: usize, value_bytes: usize) {
+    let cmds: Vec<_> = (0..n)
+        .map(|i| {
+            let v = format!("{i:>width$}", width = value_bytes);
+            cmd(&["SET", &format!("big:{i}"), &v])
+        })
+        .collect();
+    pipeline(c, &cmds);
+}
+
+/// `first` and `second` in one write, so `second` arrives while the rewrite `first` started is
+/// still writing its base; returns both replies.
+fn pipelined(c: &mut RawConn, first: &[&str], second: &[&str]) -> (Reply, Reply) {
+    let enc = |a: &[&str]| common::resp::encode(&a.iter().map(|x| x.as_bytes()).collect::<Vec<_>>());
+    let mut req = enc(first);
+    req.extend_from_slice(&enc(second));
+    c.send_raw(&req).expect("write");
+    let a = c.read_reply().expect("first reply").1;
+    let b = c.read_reply().expect("second reply").1;
+    (a, b)
+}
+
+/// Waits for every shard's rewrite to end and checks that all ended well.
+fn wait_rewrites_ok(c: &mut RawConn, rewrites: i64) {
+    wait_for("the AOF rewrites", Duration::from_secs(15), || {
+        info_field(c, "aof_rewrite_in_progress") == "0"
+            && info_field(c, "aof_rewrites").parse::<i64>().expect("aof_rewrites") >= rewrites
+    });
+    assert_eq!(info_field(c, "aof_last_bgrewrite_status"), "ok");
+}
+
+/// How many times a foreground save found a rewrite's base being written and completed it.
+fn completed_bases(t: &Server) -> usize {
+    t.log().matches("Completing the AOF rewrite's base before saving").count()
+}
+
+const BIG_KEYS: usize = 40_000;
+const BIG_VALUE_BYTES: usize = 1_000;
+
+/// The dataset's digest after a restart of `spec` in `dir`. The server is then killed, so a
+/// shutdown save cannot change the files a later restart reads.
+fn digest_after_restart(spec: &common::Spec, dir: &Path) -> Reply {
+    let mut t = Server::start_in(spec, dir).expect("restart");
+    let digest = t.raw().cmd(&["DEBUG", "DIGEST"]);
+    t.signal_and_wait(libc::SIGKILL, Duration::from_secs(10));
+    digest
+}
+
+#[test]
+fn save_during_aof_rewrite_completes_both() {
+    let dir = TempDir::new("save-rewrite");
+    let aof = tessera_spec(2).args(&["--appendonly", "yes"]);
+    let mut t = Server::start_in(&aof, dir.path()).expect("start");
+    let mut c = t.raw();
+    write_big_keys(&mut c, BIG_KEYS, BIG_VALUE_BYTES);
+    let (a, b) = pipelined(&mut c, &["BGREWRITEAOF"], &["SAVE"]);
+    assert_eq!(a, Reply::Simple(b"Background append only file rewriting started".to_vec()));
+    ok(b);
+    // Written after the rewrite started: in the new incremental files only.
+    write_keys(&mut c, "after", 100);
+    wait_rewrites_ok(&mut c, 2);
+    assert!(completed_bases(&t) > 0, "SAVE found no rewrite running: {}", t.log());
+    assert!(t.log().contains("Background AOF rewrite finished successfully"), "{}", t.log());
+    assert_check_rdb(&dir.path().join("dump.rdb"));
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    assert_eq!(int(c.cmd(&["DBSIZE"])), (BIG_KEYS + 100) as i64);
+    t.signal_and_wait(libc::SIGKILL, Duration::from_secs(10));
+
+    // The rewrite dropped the files holding the first keys: the new bases must hold them.
+    assert_eq!(digest_after_restart(&aof, dir.path()), digest, "restart from the AOF");
+    // SAVE ran before the last keys were written: the dump holds the first ones.
+    let rdb = tessera_spec(2).args(&["--appendonly", "no"]);
+    let t = Server::start_in(&rdb, dir.path()).expect("restart from the RDB");
+    let mut c = t.raw();
+    assert_eq!(int(c.cmd(&["DBSIZE"])), BIG_KEYS as i64, "restart from the RDB");
+    assert_eq!(c.cmd(&["GET", "big:39999"]), Reply::Bulk(format!("{:>1000}", 39_999).into_bytes()));
+}
+
+#[test]
+fn debug_reload_and_flushall_during_aof_rewrite_complete_both() {
+    let dir = TempDir::new("reload-rewrite");
+    let aof = tessera_spec(2).args(&["--appendonly", "yes", "--save", "3600 1"]);
+    let mut t = Server::start_in(&aof, dir.path()).expect("start");
+    let mut c = t.raw();
+    write_big_keys(&mut c, BIG_KEYS, BIG_VALUE_BYTES);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    let (a, b) = pipelined(&mut c, &["BGREWRITEAOF"], &["DEBUG", "RELOAD"]);
+    assert_eq!(a, Reply::Simple(b"Background append only file rewriting started".to_vec()));
+    ok(b);
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest, "DEBUG RELOAD");
+    wait_rewrites_ok(&mut c, 2);
+    let completed = completed_bases(&t);
+    assert!(completed > 0, "DEBUG RELOAD found no rewrite running: {}", t.log());
+
+    // FLUSHALL's save waits for the rewrite's base, then saves the empty dataset.
+    let (a, b) = pipelined(&mut c, &["BGREWRITEAOF"], &["FLUSHALL"]);
+    assert_eq!(a, Reply::Simple(b"Background append only file rewriting started".to_vec()));
+    ok(b);
+    write_keys(&mut c, "after", 10);
+    wait_rewrites_ok(&mut c, 4);
+    assert!(completed_bases(&t) > completed, "FLUSHALL found no rewrite running: {}", t.log());
+    assert_check_rdb(&dir.path().join("dump.rdb"));
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    t.signal_and_wait(libc::SIGKILL, Duration::from_secs(10));
+    assert_eq!(digest_after_restart(&aof, dir.path()), digest, "restart from the AOF");
+    let rdb = tessera_spec(2).args(&["--appendonly", "no"]);
+    let t = Server::start_in(&rdb, dir.path()).expect("restart from the RDB");
+    assert_eq!(int(t.raw().cmd(&["DBSIZE"])), 0, "the dump FLUSHALL saved is empty");
+}
+
+#[test]
+fn debug_reload_loses_no_acknowledged_write() {
+    let t = Server::start(tessera_spec(2));
+    let mut c = t.raw();
+    write_big_keys(&mut c, 20_000, 100);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let mut w = t.raw();
+        let stop = stop.clone();
+        // Returns how many writes were acknowledged: keys w:0 .. w:n-1, each holding its number.
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (k, v) = (format!("w:{n}"), n.to_string());
+                let (_, r) = w.call(&[b"SET", k.as_bytes(), v.as_bytes()]).expect("SET");
+                assert_eq!(r, Reply::Simple(b"OK".to_vec()), "SET {k}");
+                n += 1;
+            }
+            n
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..10 {
+        ok(c.cmd(&["DEBUG", "RELOAD"]));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let n = writer.join().expect("writer");
+    assert!(n > 100, "too few writes to test anything: {n}");
+    let mut lost = Vec::new();
+    for start in (0..n).step_by(1000) {
+        let keys: Vec<String> = (start..n.min(start + 1000)).map(|i| format!("w:{i}")).collect();
+        let mut args = vec!["MGET"];
+        args.extend(keys.iter().map(String::as_str));
+        let Reply::Array(vals) = c.cmd(&args) else { panic!("MGET") };
+        for (i, v) in (start..).zip(vals) {
+            if v != Reply::Bulk(i.to_string().into_bytes()) {
+                lost.push(i);
+            }
+        }
+    }
+    let shards: std::collections::BTreeSet<usize> =
+        (0..n).map(|i| common::shard_of(format!("w:{i}").as_bytes(), 2)).collect();
+    assert_eq!(shards.len(), 2, "the writes reached one shard only");
+    assert!(lost.is_empty(), "{} of {n} acknowledged writes lost, first {:?}", lost.len(), &lost[..lost.len().min(10)]);
 }

@@ -17,7 +17,9 @@
 //! instead (SAVE).
 //!
 //! At most one job runs per shard; its cost when none runs is one `Option` test per step and
-//! per slot-table change.
+//! per slot-table change. A job knows what it is for (`Purpose`), so a foreground save can
+//! tell an AOF rewrite's job, which it lets finish (`finish_now`), from a background save's,
+//! which it ends (`cancel`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -66,6 +68,15 @@ pub enum Output {
     Resp,
 }
 
+/// What a job's output is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A dump (`dbfilename`): BGSAVE, SAVE, SHUTDOWN.
+    Dump,
+    /// The base of a shard's AOF rewrite.
+    AofBase,
+}
+
 /// Where a job's output goes. Called on the shard's thread only, so it must never block:
 /// queue the bytes (a channel to a writer thread, an io_uring submission) and return.
 pub trait SnapshotSink {
@@ -95,6 +106,7 @@ pub struct Job {
     /// Wakes the loop while the job runs; None for a job run to its end at once, or when no
     /// thread could be started (the loop is then kept polling instead).
     pacer: Option<Pacer>,
+    purpose: Purpose,
 }
 
 /// A thread that wakes a shard's loop every `STEP_REST` until stopped.
@@ -129,19 +141,32 @@ pub const ERR_BUSY: &str = "a snapshot job already runs on this shard";
 /// Starts a job on this shard with `sink`, and returns at once; the loop advances it. On
 /// error the sink is dropped without `finish`.
 pub fn start(st: &mut ShardState, sink: Box<dyn SnapshotSink>) -> Result<(), String> {
-    begin(st, sink, true, Output::Rdb)
+    begin(st, sink, true, Output::Rdb, Purpose::Dump)
 }
 
-/// `start` with the keys written as `output`.
-pub fn start_as(st: &mut ShardState, sink: Box<dyn SnapshotSink>, output: Output) -> Result<(), String> {
-    begin(st, sink, true, output)
+/// `start` for an AOF rewrite's base, with the keys written as `output`.
+pub fn start_aof_base(st: &mut ShardState, sink: Box<dyn SnapshotSink>, output: Output) -> Result<(), String> {
+    begin(st, sink, true, output, Purpose::AofBase)
+}
+
+/// What the job running on this shard is for, if one runs.
+pub fn running(st: &ShardState) -> Option<Purpose> {
+    st.snapshot_job.as_ref().map(|j| j.purpose)
 }
 
 /// Runs a job with `sink` to its end before returning (SAVE, SHUTDOWN: the shard blocks as
 /// Redis's SAVE blocks Redis). While the sink's backlog is too large the thread sleeps
 /// briefly instead of piling up more output.
 pub fn run(st: &mut ShardState, sink: Box<dyn SnapshotSink>) -> Result<(), String> {
-    begin(st, sink, false, Output::Rdb)?;
+    begin(st, sink, false, Output::Rdb, Purpose::Dump)?;
+    finish_now(st);
+    Ok(())
+}
+
+/// Drives the job running on this shard, if any, to its end before returning, as `run` does:
+/// a foreground save lets an AOF rewrite's job complete its base this way first (its output is
+/// still the data as of its start), where Redis's SAVE runs beside the rewrite child.
+pub fn finish_now(st: &mut ShardState) {
     while let Some(job) = st.snapshot_job.as_deref_mut() {
         if job.sink.backlog_bytes() > MAX_BACKLOG_BYTES {
             std::thread::sleep(BACKLOG_WAIT);
@@ -153,10 +178,15 @@ pub fn run(st: &mut ShardState, sink: Box<dyn SnapshotSink>) -> Result<(), Strin
             Err(e) => end(st, Err(e)),
         }
     }
-    Ok(())
 }
 
-fn begin(st: &mut ShardState, mut sink: Box<dyn SnapshotSink>, paced: bool, output: Output) -> Result<(), String> {
+fn begin(
+    st: &mut ShardState,
+    mut sink: Box<dyn SnapshotSink>,
+    paced: bool,
+    output: Output,
+    purpose: Purpose,
+) -> Result<(), String> {
     if st.snapshot_job.as_ref().is_some_and(|j| j.sink.abandoned()) {
         end(st, Err("abandoned by its reader".to_owned()));
     }
@@ -178,7 +208,7 @@ fn begin(st: &mut ShardState, mut sink: Box<dyn SnapshotSink>, paced: bool, outp
         }
     }
     let pacer = if paced { st.wake.clone().and_then(Pacer::spawn) } else { None };
-    st.snapshot_job = Some(Box::new(Job { sink, rested_since: None, pacer }));
+    st.snapshot_job = Some(Box::new(Job { sink, rested_since: None, pacer, purpose }));
     Ok(())
 }
 

@@ -13,13 +13,15 @@
 //! advance them from their loops (`step`) and the writer runs on its own thread at a lower
 //! priority. SAVE and SHUTDOWN run each shard's job to its end inside the call (Redis's SAVE
 //! blocks the server too), with the same writer thread; a signal-triggered shutdown does the
-//! same with the main thread as the writer. A foreground save ends a background one first.
+//! same with the main thread as the writer. A foreground save ends a background one first; an
+//! AOF rewrite's job it lets finish first (SAVE, FLUSHALL, DEBUG RELOAD: the rewrite goes on,
+//! as Redis's rewrite child does beside its SAVE), except SHUTDOWN's, which ends it.
 //!
 //! Reusing the jobs (per-shard AOF rewrite): `job::start(st, sink)` starts a job on the
 //! calling shard with any `job::SnapshotSink`; the sink gets `begin` (the counts and change
 //! counter at the start), then key records per database in `chunk` (possibly interleaved
 //! across databases, never blocking the shard: queue them), and `finish` once. The records
-//! are RDB by default; `job::start_as(.., Output::Resp)` makes them the RESP commands that
+//! are RDB by default; `job::start_aof_base(.., Output::Resp)` makes them the RESP commands that
 //! rebuild each key, for an AOF base without the RDB preamble (`stream::write_resp_streamed`
 //! writes that file).
 //! Its `backlog_bytes` paces the walk. The loop's `step` advances whatever job runs;
@@ -82,15 +84,12 @@ fn aux_now(node: &NodeInfo) -> Aux {
     Aux { ctime_s: crate::shard::unix_ms() / 1000, used_mem_bytes: used_memory_bytes(node), aof_base: false }
 }
 
+/// What a writer thread leaves: the temp file and each shard's change counter it covers.
+type Written = Result<(PathBuf, Vec<(usize, u64)>), String>;
+
 /// Puts a written temp file (with each shard's change counter it covers) in place if no
 /// newer foreground save started meanwhile; records the outcome in the status and the log.
-fn commit(
-    target: &Target,
-    written: Result<(PathBuf, Vec<(usize, u64)>), String>,
-    epoch: u64,
-    background: bool,
-    started: Instant,
-) -> Result<(), String> {
+fn commit(target: &Target, written: Written, epoch: u64, background: bool, started: Instant) -> Result<(), String> {
     let now_s = crate::shard::unix_ms() / 1000;
     let outcome = status::with(|s| {
         let result = match written {
@@ -134,12 +133,43 @@ fn commit(
     outcome
 }
 
-/// SAVE and SHUTDOWN: runs every shard's snapshot job to its end (fan-out) while a writer
-/// thread streams the file, then calls `done` with the outcome to write the reply.
-pub fn save_foreground<G>(st: &mut ShardState, out: &mut Out, done: G) -> ConnResult
-where
-    G: FnOnce(Result<(), String>, &mut Out) + 'static,
-{
+/// What a foreground save does with an AOF rewrite's job it finds on a shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RewriteJobs {
+    /// Drives it to its end first, so the rewrite completes (SAVE, FLUSHALL, DEBUG RELOAD:
+    /// Redis's foreground save leaves the rewrite child running).
+    Finish,
+    /// Ends it; the rewrite fails and the AOF stays as it was (SHUTDOWN, as Redis kills the
+    /// rewrite child before its last save).
+    Cancel,
+}
+
+/// A foreground save set up on the calling shard: its part (`begin_foreground`) runs once on
+/// every shard, then `finish` waits for the file and puts it in place.
+pub struct Foreground {
+    target: Target,
+    epoch: u64,
+    started: Instant,
+    writer: std::thread::JoinHandle<Written>,
+}
+
+impl Foreground {
+    /// Waits for the writer (every shard's part has ended, so only the tail of the file, its
+    /// fsync and rename are left), then commits the file; the outcome is logged.
+    pub fn finish(self) -> Result<(), String> {
+        let written = self.writer.join().unwrap_or_else(|_| Err("the save writer panicked".to_owned()));
+        commit(&self.target, written, self.epoch, false, self.started)
+    }
+}
+
+/// Sets up a foreground save: a new epoch (no older background save replaces its file) and
+/// the writer thread. Returns it with the part each shard runs: end a background save's job,
+/// deal with an AOF rewrite's as `rewrite_jobs` says, then run its own job to its end.
+/// The writer waits for one part per shard, so every shard must run the part exactly once.
+pub fn begin_foreground(
+    st: &ShardState,
+    rewrite_jobs: RewriteJobs,
+) -> Result<(Foreground, impl Fn(&mut ShardState) + Send + Clone + 'static), String> {
     let started = Instant::now();
     let target = Target::from_config(&st.cfg);
     let aux = aux_now(&st.node);
@@ -159,26 +189,49 @@ where
     let writer = match writer {
         Ok(w) => w,
         Err(e) => {
-            let outcome = commit(&target, Err(format!("Can't start the save writer: {e}")), epoch, false, started);
-            done(outcome, out);
+            let why = format!("Can't start the save writer: {e}");
+            // Logged as a failed save.
+            let _ = commit(&target, Err(why.clone()), epoch, false, started);
+            return Err(why);
+        }
+    };
+    let part = move |s: &mut ShardState| run_job_here(s, &tx, &flow, rewrite_jobs);
+    Ok((Foreground { target, epoch, started, writer }, part))
+}
+
+/// SAVE, SHUTDOWN and FLUSHALL: runs every shard's snapshot job to its end (fan-out) while a
+/// writer thread streams the file, then calls `done` with the outcome to write the reply.
+pub fn save_foreground<G>(st: &mut ShardState, out: &mut Out, rewrite_jobs: RewriteJobs, done: G) -> ConnResult
+where
+    G: FnOnce(Result<(), String>, &mut Out) + 'static,
+{
+    let (save, part) = match begin_foreground(st, rewrite_jobs) {
+        Ok(x) => x,
+        Err(e) => {
+            done(Err(e), out);
             return ConnResult::Done;
         }
     };
-    crate::command::family::server::fanout::fan_out(
-        st,
-        out,
-        move |s: &mut ShardState| run_job_here(s, &tx, &flow),
-        move |_, out| {
-            let written = writer.join().unwrap_or_else(|_| Err("the save writer panicked".to_owned()));
-            done(commit(&target, written, epoch, false, started), out)
-        },
-    )
+    crate::command::family::server::fanout::fan_out(st, out, part, move |_, out| done(save.finish(), out))
 }
 
-/// A foreground save's part on one shard: ends any background job, then runs a new one to its
-/// end, reporting to the writer through `tx`.
-fn run_job_here(s: &mut ShardState, tx: &mpsc::Sender<stream::WriterMsg>, flow: &Arc<stream::Flow>) {
-    job::cancel(s, "a foreground save replaced it");
+/// A foreground save's part on one shard: ends a background save's job or handles an AOF
+/// rewrite's as `rewrite_jobs` says, then runs a new job to its end, reporting to the writer
+/// through `tx`.
+fn run_job_here(
+    s: &mut ShardState,
+    tx: &mpsc::Sender<stream::WriterMsg>,
+    flow: &Arc<stream::Flow>,
+    rewrite_jobs: RewriteJobs,
+) {
+    match job::running(s) {
+        Some(job::Purpose::AofBase) if rewrite_jobs == RewriteJobs::Finish => {
+            log::notice(&format!("Completing the AOF rewrite's base before saving (shard {})", s.id));
+            job::finish_now(s);
+        }
+        Some(_) => job::cancel(s, "a foreground save replaced it"),
+        None => {}
+    }
     let sink = stream::ChannelSink { shard: s.id, tx: tx.clone(), flow: flow.clone() };
     if let Err(error) = job::run(s, Box::new(sink)) {
         let _ = tx.send(stream::WriterMsg::Failed { shard: s.id, error });
@@ -309,7 +362,9 @@ pub fn save_on_signal(peers: &[Peer], node: &NodeInfo) -> Result<bool, String> {
     let (unit_tx, _unit_rx) = mpsc::channel::<()>();
     for (dest, p) in peers.iter().enumerate() {
         let (tx, flow) = (tx.clone(), flow.clone());
-        post_from_outside(p, dest, unit_tx.clone(), move |s: &mut ShardState| run_job_here(s, &tx, &flow))?;
+        post_from_outside(p, dest, unit_tx.clone(), move |s: &mut ShardState| {
+            run_job_here(s, &tx, &flow, RewriteJobs::Cancel)
+        })?;
     }
     drop(tx);
     let written = stream::write_streamed(&rx, 0..peers.len(), &target, &aux, flow, Some(SHUTDOWN_SHARE_TIMEOUT));
@@ -386,7 +441,7 @@ pub fn start_shard_file(
         })
         .map_err(|e| format!("Can't start the writer thread: {e}"))?;
     let sink = stream::ChannelSink { shard: st.id, tx, flow };
-    job::start_as(st, Box::new(sink), output)?;
+    job::start_aof_base(st, Box::new(sink), output)?;
     Ok(done_rx)
 }
 

@@ -1,31 +1,31 @@
 //! DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves `dbfilename` (unless NOSAVE), empties the
-//! dataset (unless NOFLUSH) and loads the file back, as Redis 7.0's. The save is the SAVE job
-//! (`persist::snapshot::save_foreground`); the file is read and checked once on the calling
-//! shard (`persist::load::open_dump`), then every shard, frozen together so no command sees
-//! half a reload, loads its own keys from the same bytes. With AOF on the file loaded is still
-//! the RDB, as in Redis.
+//! dataset (unless NOFLUSH) and loads the file back, as Redis 7.0's. Every shard is frozen
+//! for the whole of it, as Redis blocks every client: the save (SAVE's jobs,
+//! `persist::snapshot::begin_foreground`; a running AOF rewrite completes its base first and
+//! goes on), the file read and checked once on the calling shard (`persist::load::open_dump`),
+//! and each shard loading its own keys from the same bytes. A write acknowledged before the
+//! reply is thus in the file or made after the load, never lost between the two. With AOF on
+//! the file loaded is still the RDB, as in Redis.
 //!
 //! Differences, on purpose: where Redis would crash (a key both in memory and in the file
 //! under NOFLUSH without MERGE, a corrupt file), the reply is an error and the server goes on;
 //! the shards holding such a key keep their memory as it was.
 //!
-//! Must never: load another shard's keys, or let a client see a shard reloaded while another
-//! is not.
+//! Must never: load another shard's keys, let a client see a shard reloaded while another is
+//! not, or let a shard run another command between the save and the load.
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use futures::FutureExt;
 
 use crate::command::args::eq_ic;
-use crate::command::family::keys::space::on_all_shards_atomically;
 use crate::command::spec::ConnResult;
 use crate::config::Config;
 use crate::observe::log;
 use crate::persist::load::{self, DumpFile};
 use crate::persist::rdb::file::LoadStats;
-use crate::persist::snapshot;
+use crate::persist::snapshot::{self, Foreground, RewriteJobs};
 use crate::resp::Out;
 use crate::shard::handle::Handle;
 use crate::shard::ShardState;
@@ -70,56 +70,31 @@ pub(super) fn debug_reload(st: &mut ShardState, args: &[&[u8]], out: &mut Out) -
             return ConnResult::Done;
         }
     };
-    if !opts.save {
-        return reload(st, out, opts);
-    }
-    // The save ends a running BGSAVE (its jobs make way for the foreground one): that is not
-    // a failed background save.
-    super::save::cancel_running_bgsave();
-    // The save's outcome, read once the save is over (inline with one shard, later otherwise).
-    let saved: Rc<Cell<Option<Result<(), String>>>> = Rc::default();
-    let slot = saved.clone();
-    let done = move |r: Result<(), String>, _: &mut Out| {
-        if r.is_ok() {
-            super::save::uncount_save();
-        }
-        slot.set(Some(r));
-    };
-    match snapshot::save_foreground(st, out, done) {
-        ConnResult::Later(saving) => {
-            let (h, cfg, resp3) = (st.handle.clone(), st.cfg.clone(), out.resp3);
-            ConnResult::Later(
-                async move {
-                    saving.await;
-                    if !matches!(saved.take(), Some(Ok(()))) {
-                        return reply(resp3, |o| o.error("ERR"));
-                    }
-                    reload_all(h, cfg, opts, resp3).await
-                }
-                .boxed_local(),
-            )
-        }
-        ConnResult::Done | ConnResult::Close => match saved.take() {
-            Some(Ok(())) => reload(st, out, opts),
-            _ => {
+    let save = if opts.save {
+        // The save ends a running BGSAVE (its jobs make way for the foreground one): that is
+        // not a failed background save.
+        super::save::cancel_running_bgsave();
+        match snapshot::begin_foreground(st, RewriteJobs::Finish) {
+            Ok(s) => Some(s),
+            Err(_) => {
                 out.error("ERR");
-                ConnResult::Done
+                return ConnResult::Done;
             }
-        },
-    }
-}
-
-fn reply(resp3: bool, f: impl FnOnce(&mut Out)) -> Vec<u8> {
-    let mut buf = Vec::new();
-    f(&mut Out::new(&mut buf, resp3));
-    buf
-}
-
-/// The load step: inline with one shard, through the mesh otherwise.
-fn reload(st: &mut ShardState, out: &mut Out, opts: ReloadOpts) -> ConnResult {
+        }
+    } else {
+        None
+    };
     if st.nshards > 1 {
         let (h, cfg, resp3) = (st.handle.clone(), st.cfg.clone(), out.resp3);
-        return ConnResult::Later(reload_all(h, cfg, opts, resp3).boxed_local());
+        return ConnResult::Later(reload_all(h, cfg, opts, save, resp3).boxed_local());
+    }
+    // One shard: the save and the load run inline, so no other command runs in between.
+    if let Some((save, part)) = save {
+        part(st);
+        if !saved(save) {
+            out.error("ERR");
+            return ConnResult::Done;
+        }
     }
     match open(&st.cfg) {
         Some(dump) => {
@@ -136,18 +111,71 @@ fn reload(st: &mut ShardState, out: &mut Out, opts: ReloadOpts) -> ConnResult {
     ConnResult::Done
 }
 
-async fn reload_all(h: Rc<Handle>, cfg: Config, opts: ReloadOpts, resp3: bool) -> Vec<u8> {
-    let Some(dump) = open(&cfg) else {
+/// Whether a foreground save succeeded; a successful one is not counted in `rdb_saves`.
+fn saved(save: Foreground) -> bool {
+    let ok = save.finish().is_ok();
+    if ok {
+        super::save::uncount_save();
+    }
+    ok
+}
+
+fn reply(resp3: bool, f: impl FnOnce(&mut Out)) -> Vec<u8> {
+    let mut buf = Vec::new();
+    f(&mut Out::new(&mut buf, resp3));
+    buf
+}
+
+/// Several shards: all are frozen first (in shard-id order, as `on_all_shards_atomically`
+/// does), then save, empty and load, then released; a write on any shard lands either before
+/// the save (and is in the file loaded back) or after the load, never in between.
+async fn reload_all<P>(
+    h: Rc<Handle>,
+    cfg: Config,
+    opts: ReloadOpts,
+    save: Option<(Foreground, P)>,
+    resp3: bool,
+) -> Vec<u8>
+where
+    P: Fn(&mut ShardState) + Send + Clone + 'static,
+{
+    let tx = h.new_tx_id();
+    for s in 0..h.nshards {
+        h.call(s, Some(tx), move |st: &mut ShardState| st.freeze(tx)).await;
+    }
+    let answer = reload_frozen(&h, tx, &cfg, opts, save).await;
+    h.call_all(Some(tx), move |st: &mut ShardState| st.release(tx)).await;
+    reply(resp3, answer)
+}
+
+/// The steps of `reload_all` while every shard is frozen by `tx`; returns the reply to write.
+async fn reload_frozen<P>(
+    h: &Rc<Handle>,
+    tx: u64,
+    cfg: &Config,
+    opts: ReloadOpts,
+    save: Option<(Foreground, P)>,
+) -> Box<dyn FnOnce(&mut Out)>
+where
+    P: Fn(&mut ShardState) + Send + Clone + 'static,
+{
+    if let Some((save, part)) = save {
+        h.call_all(Some(tx), part).await;
+        if !saved(save) {
+            return Box::new(|o: &mut Out| o.error("ERR"));
+        }
+    }
+    let Some(dump) = open(cfg) else {
         // Redis empties the dataset before it finds the file missing.
         if opts.flush {
-            on_all_shards_atomically(h, empty_shard).await;
+            h.call_all(Some(tx), empty_shard).await;
         }
-        return reply(resp3, |o| o.error(ERR_LOAD));
+        return Box::new(|o: &mut Out| o.error(ERR_LOAD));
     };
     let dump = Arc::new(dump);
     let shared = dump.clone();
-    let results = on_all_shards_atomically(h, move |s: &mut ShardState| reload_shard(s, &shared, opts)).await;
-    reply(resp3, |o| finish(&dump, results, o))
+    let results = h.call_all(Some(tx), move |s: &mut ShardState| reload_shard(s, &shared, opts)).await;
+    Box::new(move |o: &mut Out| finish(&dump, results, o))
 }
 
 /// Reads and checks `dbfilename`; None (logged) when it is missing or bad.

@@ -5,7 +5,7 @@ use crate::command::args::eq_ic;
 use crate::command::spec::{flag, ConnResult};
 use crate::error;
 use crate::observe::log;
-use crate::persist::snapshot;
+use crate::persist::snapshot::{self, RewriteJobs};
 use crate::resp::Out;
 use crate::shard::ShardState;
 
@@ -13,13 +13,14 @@ pub(super) const SAVE_FLAGS: u32 = flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC
 pub(super) const BGSAVE_FLAGS: u32 = flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING;
 pub(super) const LASTSAVE_FLAGS: u32 = flag::LOADING | flag::STALE | flag::FAST;
 
-/// SAVE: a foreground save (this client waits; Redis blocks every client meanwhile).
+/// SAVE: a foreground save (this client waits; Redis blocks every client meanwhile). A running
+/// AOF rewrite goes on: each shard first completes the rewrite's base, then saves.
 pub(super) fn save(st: &mut ShardState, _ci: usize, _args: &[&[u8]], out: &mut Out) -> ConnResult {
     if crate::persist::status::with(|s| s.bgsave_in_progress) {
         out.error(snapshot::ERR_IN_PROGRESS);
         return ConnResult::Done;
     }
-    snapshot::save_foreground(st, out, |r, out| match r {
+    snapshot::save_foreground(st, out, RewriteJobs::Finish, |r, out| match r {
         Ok(()) => out.ok(),
         Err(_) => out.error("ERR"),
     })
@@ -65,7 +66,7 @@ pub(super) fn shutdown_with_save(
         return ConnResult::Close;
     }
     log::notice("Saving the final RDB snapshot before exiting.");
-    snapshot::save_foreground(st, out, move |r, out| match r {
+    snapshot::save_foreground(st, out, RewriteJobs::Cancel, move |r, out| match r {
         Ok(()) => crate::shard::runtime::request_shutdown(),
         Err(_) if force => {
             log::warning("Error trying to save the DB: exiting anyway (FORCE).");
@@ -90,8 +91,7 @@ pub(crate) fn cancel_running_bgsave() -> bool {
 /// One shard's part of a cancelled background save: its snapshot job ends, unless the job is
 /// this shard's AOF rewrite (FLUSHALL leaves rewrites alone, as Redis kills only an RDB child).
 pub(crate) fn end_cancelled_bgsave_job(st: &mut ShardState) {
-    let rewriting = st.aof.as_deref().is_some_and(|a| a.rewrite.is_some());
-    if !rewriting {
+    if snapshot::job::running(st) == Some(snapshot::job::Purpose::Dump) {
         snapshot::job::cancel(st, "cancelled by FLUSHALL");
     }
 }
@@ -100,6 +100,7 @@ pub(crate) fn end_cancelled_bgsave_job(st: &mut ShardState) {
 /// Redis's synchronous `rdbSave`, so a restart does not bring the flushed keys back; LASTSAVE
 /// and `rdb_changes_since_last_save` follow the save, `rdb_saves` does not count it (Redis
 /// counts SAVE and BGSAVE only). The reply is OK whatever the save's outcome, as Redis's.
+/// A running AOF rewrite completes its base first on each shard and goes on.
 /// With several shards the save starts when the returned future is first polled, so the
 /// caller may create it before the flush and await it after.
 pub(crate) fn save_after_flushall(st: &mut ShardState, out: &mut Out) -> ConnResult {
@@ -107,23 +108,12 @@ pub(crate) fn save_after_flushall(st: &mut ShardState, out: &mut Out) -> ConnRes
         out.ok();
         return ConnResult::Done;
     }
-    if aof_rewrite_running() {
-        // A foreground save would end the rewrite's jobs, which Redis's FLUSHALL never does.
-        // With AOF on, startup loads the AOF (holding the FLUSHALL), not this file.
-        log::notice("FLUSHALL: not saving the RDB while an AOF rewrite runs");
-        out.ok();
-        return ConnResult::Done;
-    }
-    snapshot::save_foreground(st, out, |r, out| {
+    snapshot::save_foreground(st, out, RewriteJobs::Finish, |r, out| {
         if r.is_ok() {
             uncount_save();
         }
         out.ok();
     })
-}
-
-fn aof_rewrite_running() -> bool {
-    crate::persist::aof::info::IN_PROGRESS.iter().any(|x| x.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Takes a successful foreground save back out of `rdb_saves`: Redis counts the saves of SAVE
