@@ -182,6 +182,8 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                 pin_to(cpu);
                 // Loaded keys are this shard's memory: count them on this thread.
                 crate::store::memory::enter_shard_thread();
+                // This thread's dbs keep the slots shard `id` owns densely.
+                crate::store::slot_dir::set_thread_layout(id, nshards);
                 let mut store = Store::new(cfg.databases);
                 let loaded =
                     match dump.as_deref().map(|d| crate::persist::load::load_into(d, id, nshards, &cfg, &mut store)) {

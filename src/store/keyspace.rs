@@ -9,7 +9,6 @@
 use super::bytes::CompactBytes;
 use super::value::Value;
 use crate::cluster::slot::key_slot;
-use crate::limits::SLOT_COUNT;
 use crate::persist::snapshot::cow::SlotCow;
 use std::collections::BTreeSet;
 
@@ -112,19 +111,20 @@ pub fn access_clock_now_s() -> u32 {
     s.min(u32::MAX as u64) as u32
 }
 
+use super::slot_dir::SlotDir;
 pub use super::slot_table::SlotTable;
 
 /// Read access to a Db's slot tables by slot number (for the snapshot tracker).
-pub struct SlotTables<'a>(&'a [Option<Box<SlotTable>>]);
+pub struct SlotTables<'a>(&'a SlotDir);
 
 impl SlotTables<'_> {
     pub fn get(&self, slot: u16) -> Option<&SlotTable> {
-        self.0.get(slot as usize).and_then(|t| t.as_deref())
+        self.0.get(slot)
     }
 }
 
 pub struct Db {
-    slots: Vec<Option<Box<SlotTable>>>,
+    slots: SlotDir,
     keys: usize,
     /// (deadline, key) of every key with a TTL; kept in step with `Entry::expire_at_ms`.
     expires: BTreeSet<(u64, CompactBytes)>,
@@ -150,10 +150,10 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Self {
         Db {
-            // Allocated on the first insert: a db that stays empty (most of a shard's 16, and
-            // every db of a cross-shard transaction's scratch store) costs nothing, where a
-            // table of 16,384 slots is 128 KiB to allocate and clear.
-            slots: Vec::new(),
+            // Allocated on the first insert (see `SlotDir`): a db that stays empty (most of a
+            // shard's 16, and every db of a cross-shard transaction's scratch store) costs
+            // nothing.
+            slots: SlotDir::new(),
             keys: 0,
             expires: BTreeSet::new(),
             expired_keys: 0,
@@ -168,7 +168,7 @@ impl Db {
     #[inline(always)]
     fn before_write(&mut self, slot: u16) {
         if let Some(c) = self.cow.as_deref_mut() {
-            c.before_write(slot, self.slots.get(slot as usize).and_then(|t| t.as_deref()));
+            c.before_write(slot, self.slots.get(slot));
         }
     }
 
@@ -199,14 +199,11 @@ impl Db {
     }
 
     fn table_mut(&mut self, slot: u16) -> &mut SlotTable {
-        if self.slots.is_empty() {
-            self.slots = (0..SLOT_COUNT).map(|_| None).collect();
-        }
-        self.slots[slot as usize].get_or_insert_with(Default::default)
+        self.slots.get_or_create(slot)
     }
 
     pub fn slot_table(&self, slot: u16) -> Option<&SlotTable> {
-        self.slots.get(slot as usize).and_then(|t| t.as_deref())
+        self.slots.get(slot)
     }
 
     pub fn slot_len(&self, slot: u16) -> usize {
@@ -222,7 +219,7 @@ impl Db {
     /// may change the entry, so for a snapshot this counts as a write.
     pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let slot = key_slot(key);
-        let expired = match self.slots.get(slot as usize).and_then(|t| t.as_deref()) {
+        let expired = match self.slots.get(slot) {
             None => return None,
             Some(t) => t.get(key)?.is_expired(now_ms),
         };
@@ -235,7 +232,7 @@ impl Db {
             }
             return None;
         }
-        self.slots.get_mut(slot as usize)?.as_deref_mut()?.get_mut(key)
+        self.slots.get_mut(slot)?.get_mut(key)
     }
 
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
@@ -269,11 +266,11 @@ impl Db {
 
     fn remove_in_slot(&mut self, slot: u16, key: &[u8]) -> Option<Entry> {
         self.before_write(slot);
-        let table = self.slots.get_mut(slot as usize)?.as_deref_mut()?;
+        let table = self.slots.get_mut(slot)?;
         let old = table.remove(key)?;
         if table.is_empty() {
             // Give the memory of an emptied slot back; it is re-created on the next write.
-            self.slots[slot as usize] = None;
+            self.slots.take(slot);
         }
         self.keys -= 1;
         if old.expire_at_ms != NO_EXPIRE {
@@ -288,8 +285,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], deadline_ms: u64) -> bool {
         let slot = key_slot(key);
         self.before_write(slot);
-        let Some(entry) = self.slots.get_mut(slot as usize).and_then(|t| t.as_deref_mut()).and_then(|t| t.get_mut(key))
-        else {
+        let Some(entry) = self.slots.get_mut(slot).and_then(|t| t.get_mut(key)) else {
             return false;
         };
         let old = std::mem::replace(&mut entry.expire_at_ms, deadline_ms);
@@ -326,7 +322,7 @@ impl Db {
 
     /// Slots with at least one key, in slot order.
     pub fn nonempty_slots(&self) -> impl Iterator<Item = u16> + '_ {
-        self.slots.iter().enumerate().filter(|(_, t)| t.is_some()).map(|(s, _)| s as u16)
+        self.slots.slots().into_iter()
     }
 
     pub fn clear(&mut self) {
@@ -334,10 +330,8 @@ impl Db {
         if let Some(c) = cow.as_deref_mut() {
             // The snapshot keeps the old tables instead of copying them: no stall, and no
             // memory beyond what the dataset already held.
-            for (slot, t) in self.slots.iter_mut().enumerate() {
-                if let Some(t) = t.take() {
-                    c.detach(slot as u16, *t);
-                }
+            for (slot, t) in self.slots.drain() {
+                c.detach(slot, *t);
             }
         }
         *self = Db {
@@ -345,13 +339,14 @@ impl Db {
             log_expired: self.log_expired,
             expired_log: std::mem::take(&mut self.expired_log),
             cow,
+            slots: self.slots.empty_like(),
             ..Db::new()
         };
     }
 
     pub fn clear_slot(&mut self, slot: u16) -> usize {
         self.before_write(slot);
-        let Some(table) = self.slots.get_mut(slot as usize).and_then(Option::take) else { return 0 };
+        let Some(table) = self.slots.take(slot) else { return 0 };
         for (k, e) in table.iter() {
             if e.expire_at_ms != NO_EXPIRE {
                 self.expires.remove(&(e.expire_at_ms, k.clone()));
@@ -386,7 +381,7 @@ impl Db {
             return None;
         }
         let mut i = rng.gen_range(0..self.keys);
-        for t in self.slots.iter().flatten() {
+        for t in self.slots.tables() {
             if i < t.len() {
                 return t.keys().nth(i).map(|k| k.as_slice());
             }

@@ -7,6 +7,7 @@ pub mod evict;
 pub mod keyspace;
 pub mod listpack;
 pub mod memory;
+pub mod slot_dir;
 pub mod slot_table;
 pub mod types;
 pub mod value;
