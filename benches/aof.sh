@@ -88,7 +88,7 @@ def med(who, mode, i):
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 ncpu = open("/proc/cpuinfo").read().count("processor\t")
 rv = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-lines = ["<!-- aof.sh begin -->", "## Append-only file: SET throughput by appendfsync (benches/aof.sh)", "",
+lines = ["## Append-only file: SET throughput by appendfsync (benches/aof.sh)", "",
          f"Machine: {cpu}, {ncpu} cpus, {platform.release()}; {rv}. The AOF directory is on the root disk.",
          f"Command: `benches/aof.sh --repeats {repeats} --requests {requests} --clients {clients} --shards {shards}`:",
          f"`redis-benchmark -t set -c {clients} -n {requests} -r 1000000 -d 16` (no pipelining), a fresh server per run,",
@@ -103,15 +103,7 @@ for mode in ("none", "no", "everysec", "always"):
                  f"{med('tessera', mode, 4):.3f} / {med('tessera', mode, 5):.3f} | Redis {r / rn:.2f}, Tessera {t / tn:.2f} |")
 lines += ["", "| server | mode | rep | ops/s | p50 ms | p99 ms |", "|---|---|---:|---:|---:|---:|"]
 lines += [f"| {r[0]} | {r[1]} | {r[2]} | {float(r[3]):,.0f} | {r[4]} | {r[5]} |" for r in rows]
-lines.append("<!-- aof.sh end -->")
-block = "\n".join(lines) + "\n"
-path = "benches/RESULTS.md"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmark results\n\n"
-pat = re.compile(r"<!-- aof.sh begin -->.*?<!-- aof.sh end -->\n?", re.S)
-text = pat.sub(lambda m: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block
-open(path, "w").write(text)
-print(block)
+sys.path.insert(0, "benches")
+from results_section import write_section
+write_section("aof.sh", lines)
 EOF

@@ -122,7 +122,7 @@ def med(kind, who, clients, i):
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 ncpu = open("/proc/cpuinfo").read().count("processor\t")
 rv = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-lines = ["<!-- aof_always.sh begin -->", "## appendfsync always: clients and reads (benches/aof_always.sh)", "",
+lines = ["## appendfsync always: clients and reads (benches/aof_always.sh)", "",
          f"Machine: {cpu}, {ncpu} cpus, {platform.release()}; {rv}. The AOF directory is on the root disk,",
          f"whose fdatasync of a 4 KiB append takes {fsync_us} µs (median).",
          f"Command: `benches/aof_always.sh --repeats {repeats}`; Tessera with 1 shard; servers on cpu 1, clients on",
@@ -140,15 +140,7 @@ lines += ["", "Reads during writes: 5 GET clients while 50 SET clients run:", ""
           f"| GET p99 ms | {med('mixed', 'redis', '5', 6):.3f} | {med('mixed', 'tessera', '5', 6):.3f} | |"]
 lines += ["", "| run | server | clients | rep | ops/s | p50 ms | p99 ms |", "|---|---|---:|---:|---:|---:|---:|"]
 lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {float(r[4]):,.0f} | {r[5]} | {r[6]} |" for r in rows]
-lines.append("<!-- aof_always.sh end -->")
-block = "\n".join(lines) + "\n"
-path = "benches/RESULTS.md"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmark results\n\n"
-pat = re.compile(r"<!-- aof_always.sh begin -->.*?<!-- aof_always.sh end -->\n?", re.S)
-text = pat.sub(lambda m: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block
-open(path, "w").write(text)
-print(block)
+sys.path.insert(0, "benches")
+from results_section import write_section
+write_section("aof_always.sh", lines)
 EOF

@@ -142,7 +142,7 @@ for kind in ("redis", "tessera"):
     med[kind] = [statistics.median(int(r[i]) for r in rs) for i in (2, 3, 4)]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 rv = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-lines = ["<!-- cluster.sh begin -->", "## Cluster formation and failure detection (benches/cluster.sh)", "",
+lines = ["## Cluster formation and failure detection (benches/cluster.sh)", "",
          f"Machine: {cpu}, {len(open('/proc/cpuinfo').read().split('processor')) - 1} cpus, {platform.release()}; {rv}.",
          f"Command: `benches/cluster.sh --repeats {repeats}`. Three masters per cluster, `--cluster-node-timeout {timeout}`,",
          "Tessera nodes with `--shards 2`; polls every 20 ms. Medians over the repeats; every run below.", "",
@@ -157,15 +157,7 @@ lines += ["", "Gossip bandwidth per node at rest, from the cluster simulator (`c
           "(`cargo test --release --lib -- --ignored gossip_bandwidth_500`).", "",
           "| kind | rep | create ms | fail ms | downed ms |", "|---|---:|---:|---:|---:|"]
 lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |" for r in rows]
-lines.append("<!-- cluster.sh end -->")
-block = "\n".join(lines) + "\n"
-path = "benches/RESULTS.md"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmark results\n\n"
-pat = re.compile(r"<!-- cluster.sh begin -->.*?<!-- cluster.sh end -->\n?", re.S)
-text = pat.sub(lambda m: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block
-open(path, "w").write(text)
-print(block)
+sys.path.insert(0, "benches")
+from results_section import write_section
+write_section("cluster.sh", lines)
 EOF

@@ -58,22 +58,27 @@ pub struct SaveState {
     pub bgsave_cancelled: bool,
 }
 
-static STATE: Mutex<SaveState> = Mutex::new(SaveState {
-    bgsave_in_progress: false,
-    bgsave_started: None,
-    epoch: 0,
-    last_bgsave_ok: true,
-    last_bgsave_try_unix_s: 0,
-    last_bgsave_duration_s: -1,
-    last_save_unix_s: 0,
-    saves: 0,
-    bgsave_scheduled: false,
-    shard_dirty: Vec::new(),
-    saved_dirty: Vec::new(),
-    load_keys_loaded: 0,
-    load_keys_expired: 0,
-    bgsave_cancelled: false,
-});
+impl SaveState {
+    /// No save yet, none running (what a server starts with).
+    const IDLE: SaveState = SaveState {
+        bgsave_in_progress: false,
+        bgsave_started: None,
+        epoch: 0,
+        last_bgsave_ok: true,
+        last_bgsave_try_unix_s: 0,
+        last_bgsave_duration_s: -1,
+        last_save_unix_s: 0,
+        saves: 0,
+        bgsave_scheduled: false,
+        shard_dirty: Vec::new(),
+        saved_dirty: Vec::new(),
+        load_keys_loaded: 0,
+        load_keys_expired: 0,
+        bgsave_cancelled: false,
+    };
+}
+
+static STATE: Mutex<SaveState> = Mutex::new(SaveState::IDLE);
 
 /// Runs `f` with the status locked. A panic while it was held leaves plain data behind, so
 /// a poisoned lock is still used.
@@ -196,22 +201,7 @@ mod tests {
     use super::*;
 
     fn idle() -> SaveState {
-        SaveState {
-            bgsave_in_progress: false,
-            bgsave_started: None,
-            epoch: 0,
-            last_bgsave_ok: true,
-            last_bgsave_try_unix_s: 0,
-            last_bgsave_duration_s: -1,
-            last_save_unix_s: 0,
-            saves: 0,
-            bgsave_scheduled: false,
-            shard_dirty: Vec::new(),
-            saved_dirty: Vec::new(),
-            load_keys_loaded: 0,
-            load_keys_expired: 0,
-            bgsave_cancelled: false,
-        }
+        SaveState::IDLE
     }
 
     #[test]
