@@ -97,7 +97,7 @@ fn effect_commands(c: &mut RawConn) {
     ];
     for c1 in &cmds {
         let args: Vec<&[u8]> = c1.iter().map(|a| a.as_slice()).collect();
-        let (raw, r) = c.call(&args).expect("reply");
+        let (raw, r) = c.call(&args).unwrap_or_else(|e| panic!("{}: {e}", common::resp::show_cmd(c1)));
         assert!(!r.is_error(), "{}: {}", common::resp::show_cmd(c1), common::resp::escape(&raw));
     }
 }
@@ -462,4 +462,23 @@ fn appendonly_turned_on_at_run_time() {
     assert_check_aof(dir.path());
     let s = Server::start_in(&aof_spec(2, "always"), dir.path()).expect("restart from the AOF");
     assert_same_snapshot(&before, &snapshot(&mut s.raw()), "AOF started by CONFIG SET");
+}
+
+#[test]
+fn switching_to_always_answers_reads_of_bytes_written_under_everysec() {
+    // Bytes written under everysec and not yet synced hold every later reply once the policy
+    // is `always`; the shard must sync them even when no new write comes to carry them.
+    let dir = TempDir::new("aof-switch-always");
+    let s = Server::start_in(&aof_spec(1, "everysec"), dir.path()).expect("start");
+    let mut c = s.raw();
+    for round in 0..5 {
+        ok(c.cmd(&["CONFIG", "SET", "appendfsync", "everysec"]));
+        ok(c.cmd(&["SET", "k", &round.to_string()]));
+        ok(c.cmd(&["CONFIG", "SET", "appendfsync", "always"]));
+        // The shard takes the new policy at its next cron tick.
+        std::thread::sleep(Duration::from_millis(250));
+        let t = Instant::now();
+        assert_eq!(c.cmd(&["GET", "k"]), Reply::Bulk(round.to_string().into_bytes()));
+        assert!(t.elapsed() < Duration::from_secs(2), "GET held {:?}", t.elapsed());
+    }
 }

@@ -37,6 +37,12 @@ impl Loop {
             return;
         }
         if aof.buf.is_empty() {
+            // Bytes written under `everysec` and not yet synced when CONFIG SET made the policy
+            // `always`: replies produced since wait for them, and no write of this shard may
+            // come to carry them.
+            if always && aof.synced < aof.written {
+                self.push_fsync();
+            }
             return;
         }
         let (fd, off, limit) = aof.write_window();
