@@ -17,6 +17,7 @@ use smallvec::SmallVec;
 use crate::cluster::slot::{key_slot, owner_shard};
 use crate::command::family::sort;
 use crate::command::spec::{CommandSpec, DataCtx, Split};
+use crate::persist::aof::txlog::ShardSet;
 use crate::resp::Out;
 use crate::store::memory::{self, Carried};
 use crate::store::{Entry, Store};
@@ -173,6 +174,8 @@ async fn atomic(
     databases: usize,
     nshards: usize,
 ) -> Vec<u8> {
+    // Inside EXEC the transaction is EXEC's, which seals the AOF parts itself.
+    let nested = h.ambient_tx().is_some();
     let tx = h.new_tx_id();
     for &s in &shards {
         h.call(s, Some(tx), move |st: &mut ShardState| {
@@ -303,10 +306,18 @@ async fn atomic(
                         }
                     }
                     st.store.dirty += dirty;
+                    st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx))
                 })
             })
             .collect();
-        futures::future::join_all(writes).await;
+        let wrote = futures::future::join_all(writes).await;
+        if !nested {
+            let mut writers = ShardSet::default();
+            for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
+                writers.insert(s);
+            }
+            super::txn::seal_aof_parts(&h, tx, &shards, Some(writers)).await;
+        }
     }
     let releases: Vec<_> = shards
         .iter()

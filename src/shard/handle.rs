@@ -59,6 +59,12 @@ impl Handle {
         })
     }
 
+    /// The transaction whose future is being polled, if any: work that starts its own
+    /// transaction inside it is nested and leaves the outer one to seal the AOF parts.
+    pub fn ambient_tx(&self) -> Option<u64> {
+        self.ambient_tx.get()
+    }
+
     /// A transaction id unique across the node.
     pub fn new_tx_id(&self) -> u64 {
         if let Some(tx) = self.ambient_tx.get() {

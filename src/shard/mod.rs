@@ -112,6 +112,11 @@ impl ShardState {
         );
         self.frozen_by = Some(tx);
         self.freeze_depth += 1;
+        if self.freeze_depth == 1 {
+            if let Some(a) = self.aof.as_deref_mut() {
+                a.open_tx(tx);
+            }
+        }
     }
     /// Releases one hold of `tx` on this shard.
     pub fn release(&mut self, tx: u64) {
@@ -119,6 +124,10 @@ impl ShardState {
         self.freeze_depth -= 1;
         if self.freeze_depth == 0 {
             self.frozen_by = None;
+            // A part the coordinator did not seal (it was the only writer) ends here.
+            if let Some(a) = self.aof.as_deref_mut() {
+                a.seal_tx(tx, None);
+            }
         }
     }
     /// Marks clients watching `key` in `db` as dirty (their EXEC will fail).

@@ -20,6 +20,7 @@ use smallvec::SmallVec;
 
 use crate::command::spec::{flag, CommandSpec, ConnResult, Exec};
 use crate::command::table;
+use crate::persist::aof::txlog::{self, ShardSet};
 use crate::resp::Out;
 use crate::store::memory::{self, Carried};
 
@@ -327,6 +328,8 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
             }
             replies = Some(all);
         }
+        let list: Vec<usize> = shards.iter().copied().collect();
+        seal_aof_parts(&h, tx, &list, None).await;
         for &s in &shards {
             h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)).await;
         }
@@ -336,6 +339,50 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
     };
     let handle = st.handle.clone();
     ConnResult::Later(WithTx { handle, tx, inner: Box::pin(body) }.boxed_local())
+}
+
+/// Before a cross-shard transaction releases its shards: ends each shard's AOF part, with a
+/// commit record when two or more shards wrote (`persist::aof::txlog`). `writers` are the
+/// shards that logged something, when the caller knows them; otherwise they are asked. In
+/// `appendfsync always` a seal's answer waits for the fsync that covers it (as every reply
+/// does), so the shards are released only once the whole transaction is durable and nothing
+/// after it is acknowledged before it. A transaction nested in another leaves this to the
+/// outer one.
+pub(crate) async fn seal_aof_parts(
+    h: &std::rc::Rc<super::handle::Handle>,
+    tx: u64,
+    shards: &[usize],
+    writers: Option<ShardSet>,
+) {
+    if !crate::persist::aof::info::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let writers = match writers {
+        Some(w) => w,
+        None => {
+            let asks = shards.iter().map(|&s| {
+                h.call(s, Some(tx), move |st: &mut ShardState| st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx)))
+            });
+            let wrote = futures::future::join_all(asks).await;
+            let mut w = ShardSet::default();
+            for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
+                w.insert(s);
+            }
+            w
+        }
+    };
+    if writers.len() < 2 {
+        return;
+    }
+    let commit = txlog::next_commit();
+    let seals = writers.list().into_iter().map(|s| {
+        h.call(s, Some(tx), move |st: &mut ShardState| {
+            if let Some(a) = st.aof.as_deref_mut() {
+                a.seal_tx(tx, Some((commit, &writers.list())));
+            }
+        })
+    });
+    futures::future::join_all(seals).await;
 }
 
 fn write_exec_reply(out: &mut Out, replies: Option<Vec<Vec<u8>>>) {

@@ -15,6 +15,7 @@
 //! - `startup`: choosing, loading and (re)creating the files at startup.
 //! - `rewrite`: BGREWRITEAOF, a new base per shard.
 //! - `resp_base`: a base as RESP commands (`aof-use-rdb-preamble no`).
+//! - `txlog`: cross-shard transactions whole or not at all across the shards' files.
 //!
 //! Must never: release a reply in `always` mode before the fsync that covers its write; let a
 //! shard wait on the disk; leave a manifest naming a file that is not complete.
@@ -25,12 +26,21 @@ pub mod replay;
 pub mod resp_base;
 pub mod rewrite;
 pub mod startup;
+pub mod txlog;
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 
 use crate::config::AppendFsync;
 use manifest::{Manifest, Names};
+
+/// A shard's part of a cross-shard transaction in its AOF.
+#[derive(Debug, Clone, Copy)]
+pub struct TxPart {
+    pub tx: u64,
+    /// Its `MULTI` is logged (the shard wrote something).
+    pub started: bool,
+}
 
 /// One shard's open AOF and what is in flight to it.
 pub struct ShardAof {
@@ -60,6 +70,8 @@ pub struct ShardAof {
     pub sel_db: Option<usize>,
     /// Where a transaction's commands began in `buf` and how many were logged since.
     pub multi: Option<(usize, u32)>,
+    /// This shard's part of the cross-shard transaction freezing it (`txlog`).
+    pub tx_part: Option<TxPart>,
     pub last_fsync_ms: u64,
     pub write_error: Option<String>,
     /// Size of the base file and of the incremental files at the last rewrite (auto-rewrite).
@@ -82,6 +94,10 @@ impl ShardAof {
     pub fn feed(&mut self, db: usize, args: &[&[u8]]) {
         if self.closing {
             return;
+        }
+        if let Some(p) = self.tx_part.as_mut().filter(|p| !p.started) {
+            p.started = true;
+            self.put(&[b"MULTI"]);
         }
         if self.sel_db != Some(db) {
             let d = db.to_string();
@@ -124,6 +140,41 @@ impl ShardAof {
         self.buf.splice(at..at, head.iter().copied());
         self.appended += head.len() as u64;
         self.put(&[b"EXEC"]);
+    }
+
+    /// The shard was frozen by cross-shard transaction `tx`: its writes from now on are its
+    /// part, logged between MULTI (at the first one) and EXEC (`seal_tx`).
+    pub fn open_tx(&mut self, tx: u64) {
+        debug_assert!(self.tx_part.is_none(), "a shard logs one transaction part at a time");
+        self.tx_part = Some(TxPart { tx, started: false });
+    }
+
+    /// Whether this shard logged anything for transaction `tx`.
+    pub fn tx_wrote(&self, tx: u64) -> bool {
+        self.tx_part.as_ref().is_some_and(|p| p.tx == tx && p.started)
+    }
+
+    /// Ends this shard's part of transaction `tx`, with the commit record when several
+    /// shards wrote (`commit`: its number and the writers).
+    pub fn seal_tx(&mut self, tx: u64, commit: Option<(u64, &[usize])>) {
+        let Some(p) = self.tx_part.take_if(|p| p.tx == tx) else { return };
+        if !p.started {
+            return;
+        }
+        if let Some((n, writers)) = commit {
+            let rec = txlog::part_args(n, writers);
+            self.put(&[&rec[0], &rec[1], &rec[2]]);
+        }
+        self.put(&[b"EXEC"]);
+    }
+
+    /// Opens an incremental file of a multi-shard layout: every transaction committed so far
+    /// is in the data this file follows (`txlog`).
+    pub fn put_horizon(&mut self) {
+        if self.names.nshards > 1 {
+            let n = txlog::last_commit().to_string();
+            self.put(&[txlog::HORIZON, n.as_bytes()]);
+        }
     }
 
     /// Starts appending to `f` from the next command on (the file takes over when the bytes
@@ -240,6 +291,10 @@ pub fn cron(st: &mut crate::shard::ShardState) {
     let idle = aof.rewrite.is_none();
     let base = aof.base_size.max(1);
     let due = perc > 0 && size >= st.cfg.auto_aof_rewrite_min_size_bytes && size * 100 / base >= 100 + perc;
+    // Never inside a cross-shard transaction (`rewrite::start`): try again at the next tick.
+    if st.frozen_by.is_some() {
+        return;
+    }
     if idle && aof.rewrite_scheduled && st.snapshot_job.is_none() {
         let _ = start_rewrite(st);
     } else if idle && !aof.rewrite_scheduled && due {

@@ -26,7 +26,7 @@ pub struct ReplayStats {
 
 /// How one command read from the file ended.
 #[derive(Debug, PartialEq)]
-enum Read {
+pub(crate) enum Read {
     Command { args: Vec<(usize, usize)>, end: usize },
     Eof,
     Truncated,
@@ -50,7 +50,7 @@ fn read_line(b: &[u8], pos: usize, prefix: u8) -> Result<(i64, usize), Read> {
 }
 
 /// Reads the command starting at `pos`.
-fn read_command(b: &[u8], pos: usize, max_bulk: usize) -> Read {
+pub(crate) fn read_command(b: &[u8], pos: usize, max_bulk: usize) -> Read {
     if pos >= b.len() {
         return Read::Eof;
     }
@@ -137,6 +137,13 @@ pub fn replay_incr(
                 pos = end;
                 stats.commands += 1;
                 let name = argv[0];
+                if super::txlog::is_record(name) {
+                    // Cross-shard transaction records: read before the load (`txlog`).
+                    if multi.is_none() {
+                        stats.valid_len = pos as u64;
+                    }
+                    continue;
+                }
                 if name.eq_ignore_ascii_case(b"multi") {
                     if multi.is_some() {
                         return Err(format!(
@@ -309,6 +316,21 @@ mod tests {
         b[28] = b'x'; // the second command's argument count
         let err = replay_incr(Path::new("f"), &b, true, &cfg(true), &mut Store::new(16), &mut 0).expect_err("bad");
         assert!(err.contains("offset 27") && err.contains("redis-check-aof --fix"), "{err}");
+    }
+
+    #[test]
+    fn transaction_records_are_read_not_applied() {
+        let b = resp(&[
+            &["TESSERA.TXHORIZON", "3"],
+            &["MULTI"],
+            &["SET", "b", "2"],
+            &["TESSERA.TXPART", "4", "0,1"],
+            &["EXEC"],
+        ]);
+        let mut s = Store::new(16);
+        let st = replay_incr(Path::new("f"), &b, true, &cfg(false), &mut s, &mut 0).expect("ok");
+        assert_eq!(st.valid_len, b.len() as u64);
+        assert!(s.dbs[0].peek(b"b").is_some());
     }
 
     #[test]

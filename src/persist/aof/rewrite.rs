@@ -102,7 +102,9 @@ pub fn start(st: &mut ShardState) -> Result<bool, String> {
     if aof.rewrite.is_some() {
         return Err("Background append only file rewriting already in progress".into());
     }
-    if st.snapshot_job.is_some() {
+    // Not inside a cross-shard transaction either: the base would hold part of it, and the
+    // new file the rest of its part without the MULTI.
+    if st.snapshot_job.is_some() || st.frozen_by.is_some() {
         aof.rewrite_scheduled = true;
         return Ok(false);
     }
@@ -122,6 +124,7 @@ pub fn start(st: &mut ShardState) -> Result<bool, String> {
         .map_err(|e| format!("Can't persist the AOF manifest: {e}"))?;
     aof.manifest = m;
     aof.switch_to(file);
+    aof.put_horizon();
     // The job starts in this same call: the base is the data as of the switch.
     // The format is the config's now: CONFIG SET aof-use-rdb-preamble applies from the next
     // rewrite on.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::manifest::{self, AofFile, FileKind, Layout, Manifest, Names};
 use super::replay;
+use super::txlog;
 use super::ShardAof;
 use crate::config::Config;
 use crate::observe::log;
@@ -24,6 +25,9 @@ pub struct Plan {
     pub layout: Option<Layout>,
     /// Sequence number for files of a new layout (above every old one).
     pub new_seq: u64,
+    /// Per shard of `layout`: where its log ends so every cross-shard transaction left in
+    /// it is whole (`txlog`).
+    pub cuts: Vec<Option<txlog::Cut>>,
 }
 
 pub fn plan(cfg: &Config) -> Result<Arc<Plan>, String> {
@@ -33,7 +37,44 @@ pub fn plan(cfg: &Config) -> Result<Arc<Plan>, String> {
     let layout = manifest::current_layout(&dir, &cfg.appendfilename)?;
     info_enabled();
     let new_seq = layout.as_ref().map_or(0, |l| l.max_seq()) + 1;
-    Ok(Arc::new(Plan { dir, base: cfg.appendfilename.clone(), layout, new_seq }))
+    let cuts = match &layout {
+        Some(l) if l.nshards > 1 => plan_cuts(&dir, l, cfg)?,
+        _ => Vec::new(),
+    };
+    Ok(Arc::new(Plan { dir, base: cfg.appendfilename.clone(), layout, new_seq, cuts }))
+}
+
+/// Reads every shard's incremental files for cross-shard transactions whose parts did not
+/// all reach the disk, and says where each shard's log must end (`txlog`). Refuses to
+/// start, as for a torn tail, unless `aof-load-truncated` is on.
+fn plan_cuts(dir: &Path, layout: &Layout, cfg: &Config) -> Result<Vec<Option<txlog::Cut>>, String> {
+    let max_bulk = cfg.proto_max_bulk_len_bytes as usize;
+    let mut logs = Vec::with_capacity(layout.manifests.len());
+    for m in &layout.manifests {
+        let mut l = txlog::ShardLog::default();
+        for (i, f) in m.incrs.iter().enumerate() {
+            l.scan_file(&read(&dir.join(&f.name))?, i, max_bulk);
+        }
+        logs.push(l);
+    }
+    let cuts = txlog::plan_cuts(&logs);
+    for (shard, cut) in cuts.iter().enumerate() {
+        let Some(c) = cut else { continue };
+        let file = layout.manifests[shard].incrs.get(c.file).map(|f| f.name.as_str()).unwrap_or("?");
+        let what = format!(
+            "the AOF of shard {shard} holds its part of cross-shard transaction {} at offset {} of {file}, but shard(s) {:?} never logged theirs",
+            c.commit, c.offset, c.missing
+        );
+        if !cfg.aof_load_truncated {
+            return Err(format!(
+                "Incomplete cross-shard transaction: {what}. Set 'aof-load-truncated yes' to drop it and everything after it on that shard (none of it was acknowledged with appendfsync always)."
+            ));
+        }
+        log::warning(&format!(
+            "Incomplete cross-shard transaction: {what}; dropping that shard's log from there (aof-load-truncated is on)"
+        ));
+    }
+    Ok(cuts)
 }
 
 fn info_enabled() {
@@ -52,31 +93,43 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// Loads one old shard's files (base, then incremental files) into `store`.
+/// Returns how many keys and commands it loaded, and the files to cut: (path, length).
 fn load_files(
     plan: &Plan,
+    shard: usize,
     m: &Manifest,
     cfg: &Config,
     store: &mut Store,
     filter: (usize, usize),
-) -> Result<(u64, Option<(PathBuf, u64)>), String> {
+) -> Result<(u64, Vec<(PathBuf, u64)>), String> {
     let mut loaded = 0;
     if let Some(b) = &m.base {
         let p = plan.dir.join(&b.name);
         loaded += replay::load_base(&p, &read(&p)?, filter, cfg, store)?;
     }
-    let mut cut = None;
+    let tx_cut = plan.cuts.get(shard).and_then(|c| c.as_ref());
+    let mut cuts = Vec::new();
     let mut db = 0;
     for (i, f) in m.incrs.iter().enumerate() {
         let p = plan.dir.join(&f.name);
-        let bytes = read(&p)?;
-        let last = i + 1 == m.incrs.len();
+        // Files after an incomplete transaction's part are dropped whole.
+        if tx_cut.is_some_and(|c| i > c.file) {
+            cuts.push((p, 0));
+            continue;
+        }
+        let mut bytes = read(&p)?;
+        let mut last = i + 1 == m.incrs.len();
+        if let Some(c) = tx_cut.filter(|c| c.file == i) {
+            bytes.truncate(c.offset as usize);
+            last = true;
+        }
         let st = replay::replay_incr(&p, &bytes, last, cfg, store, &mut db)?;
         loaded += st.commands;
-        if st.truncated {
-            cut = Some((p, st.valid_len));
+        if st.truncated || tx_cut.is_some_and(|c| c.file == i) {
+            cuts.push((p, if st.truncated { st.valid_len } else { bytes.len() as u64 }));
         }
     }
-    Ok((loaded, cut))
+    Ok((loaded, cuts))
 }
 
 fn open_append(path: &Path) -> Result<std::fs::File, String> {
@@ -119,6 +172,7 @@ fn new_aof(
         fsync_target: len,
         sel_db: None,
         multi: None,
+        tx_part: None,
         last_fsync_ms: crate::shard::unix_ms(),
         write_error: None,
         base_size,
@@ -144,8 +198,8 @@ pub fn load_shard(
     let names = Names { base: plan.base.clone(), shard, nshards };
     if let Some(l) = plan.layout.as_ref().filter(|l| l.nshards == nshards) {
         let m = &l.manifests[shard];
-        let (keys_loaded, cut) = load_files(plan, m, cfg, store, (0, 1))?;
-        if let Some((p, len)) = &cut {
+        let (keys_loaded, cuts) = load_files(plan, shard, m, cfg, store, (0, 1))?;
+        for (p, len) in &cuts {
             let f = open_append(p)?;
             f.set_len(*len).map_err(|e| format!("Error truncating the AOF file {}: {e}", p.display()))?;
             let _ = f.sync_all();
@@ -169,7 +223,10 @@ pub fn load_shard(
         let len = file_len(&path);
         let base_size = m.base.as_ref().map_or(0, |b| file_len(&plan.dir.join(&b.name)));
         let earlier: u64 = m.incrs.iter().take(m.incrs.len() - 1).map(|f| file_len(&plan.dir.join(&f.name))).sum();
-        let aof = new_aof(plan, names, m, file, len, base_size, earlier, cfg);
+        let mut aof = new_aof(plan, names, m, file, len, base_size, earlier, cfg);
+        if len == 0 && aof.manifest.incrs.len() == 1 {
+            aof.put_horizon();
+        }
         return Ok(Opened { aof, deferred_manifest: None, keys_loaded });
     }
     // A new layout: replay everything (if anything), keep this shard's slots, write afresh.
@@ -181,8 +238,8 @@ pub fn load_shard(
                 l.nshards
             ));
         }
-        for m in &l.manifests {
-            keys_loaded += load_files(plan, m, cfg, store, (0, 1))?.0;
+        for (old_shard, m) in l.manifests.iter().enumerate() {
+            keys_loaded += load_files(plan, old_shard, m, cfg, store, (0, 1))?.0;
         }
         if l.nshards != nshards {
             for db in store.dbs.iter_mut() {
@@ -223,7 +280,8 @@ fn open_fresh(
             .map_err(|e| format!("Can't write the AOF manifest {}: {e}", mpath.display()))?;
         None
     };
-    let aof = new_aof(plan, names, m, file, 0, base_size, 0, cfg);
+    let mut aof = new_aof(plan, names, m, file, 0, base_size, 0, cfg);
+    aof.put_horizon();
     Ok((aof, deferred_manifest))
 }
 

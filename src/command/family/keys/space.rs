@@ -201,6 +201,8 @@ where
     R: Send + 'static,
     F: Fn(&mut ShardState) -> R + Send + Clone + 'static,
 {
+    // Inside EXEC the transaction is EXEC's, which seals the AOF parts itself.
+    let nested = h.ambient_tx().is_some();
     let tx = h.new_tx_id();
     for s in 0..h.nshards {
         h.call(s, Some(tx), move |st: &mut ShardState| {
@@ -211,14 +213,17 @@ where
     let futs: Vec<_> = (0..h.nshards)
         .map(|s| {
             let f = f.clone();
-            h.call(s, Some(tx), move |st: &mut ShardState| {
-                let r = f(st);
-                st.release(tx);
-                r
-            })
+            h.call(s, Some(tx), move |st: &mut ShardState| f(st))
         })
         .collect();
-    futures::future::join_all(futs).await
+    let out = futures::future::join_all(futs).await;
+    if !nested {
+        let all: Vec<usize> = (0..h.nshards).collect();
+        crate::shard::txn::seal_aof_parts(&h, tx, &all, None).await;
+    }
+    let releases = (0..h.nshards).map(|s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
+    futures::future::join_all(releases).await;
+    out
 }
 
 /// Redis's `getFlushCommandFlags`: nothing, SYNC or ASYNC (freeing is synchronous here either
