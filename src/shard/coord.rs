@@ -162,6 +162,23 @@ type Fetched = Vec<(usize, Vec<u8>, Entry)>;
 /// What one shard's keys became: (db, key, new entry or none when deleted).
 type WriteBack = Vec<(usize, Vec<u8>, Option<Entry>)>;
 
+/// Copies of `ks` in every db of this shard, for the coordinator.
+fn fetch_here(st: &mut ShardState, ks: Vec<Vec<u8>>) -> Carried<Fetched> {
+    let now = st.now_ms();
+    let mut v = Vec::new();
+    // Only the copies are carried: a lazy expiry inside `get` frees this shard's own memory,
+    // which must stay off the count that leaves.
+    let mut copies_n = 0;
+    for (dbi, d) in st.store.dbs.iter_mut().enumerate() {
+        for k in &ks {
+            if let Some(e) = d.get(k, now) {
+                copies_n += memory::measure(|| v.push((dbi, k.clone(), e.clone()))).1;
+            }
+        }
+    }
+    Carried::new(v, copies_n)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn atomic(
     h: std::rc::Rc<super::handle::Handle>,
@@ -177,12 +194,6 @@ async fn atomic(
     // Inside EXEC the transaction is EXEC's, which seals the AOF parts itself.
     let nested = h.ambient_tx().is_some();
     let tx = h.new_tx_id();
-    for &s in &shards {
-        h.call(s, Some(tx), move |st: &mut ShardState| {
-            st.freeze(tx);
-        })
-        .await;
-    }
     let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
     spec.key_indexes_of(&argv, &mut idx);
@@ -191,6 +202,24 @@ async fn atomic(
     let by_shard = |s: usize| -> Vec<Vec<u8>> {
         keys.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned().collect()
     };
+    // Each shard is frozen in order and, unless keys are read through patterns (whose set is
+    // known only once the shards are frozen), hands its keys over in the same call.
+    let fetch_with_freeze = spec.pattern_keys.is_none();
+    let mut fetched: Vec<Fetched> = Vec::with_capacity(shards.len());
+    for &s in &shards {
+        if fetch_with_freeze {
+            let ks = Carried::pack(|| by_shard(s));
+            let got = h
+                .call(s, Some(tx), move |st: &mut ShardState| {
+                    st.freeze(tx);
+                    fetch_here(st, ks.unpack())
+                })
+                .await;
+            fetched.push(got.unpack());
+        } else {
+            h.call(s, Some(tx), move |st: &mut ShardState| st.freeze(tx)).await;
+        }
+    }
     // Keys read through patterns (SORT BY/GET) are fetched too but never written back. Every
     // shard is frozen for such a call (see `exec::place`), so the set cannot change under us.
     let mut read_only: Vec<Vec<u8>> = Vec::new();
@@ -210,35 +239,25 @@ async fn atomic(
         read_only.sort();
         read_only.dedup();
     }
-    let fetches: Vec<_> = shards
-        .iter()
-        .map(|&s| {
+    if !fetch_with_freeze {
+        let fetches = shards.iter().map(|&s| {
             let ks = Carried::pack(|| {
                 let mut ks = by_shard(s);
                 ks.extend(read_only.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned());
                 ks
             });
-            h.call(s, Some(tx), move |st: &mut ShardState| -> Carried<Fetched> {
-                let ks = ks.unpack();
-                let now = st.now_ms();
-                let mut v = Vec::new();
-                // Only the copies are carried: a lazy expiry inside `get` frees this shard's
-                // own memory, which must stay off the count that leaves.
-                let mut copies_n = 0;
-                for (dbi, d) in st.store.dbs.iter_mut().enumerate() {
-                    for k in &ks {
-                        if let Some(e) = d.get(k, now) {
-                            copies_n += memory::measure(|| v.push((dbi, k.clone(), e.clone()))).1;
-                        }
-                    }
-                }
-                Carried::new(v, copies_n)
-            })
-        })
-        .collect();
-    let fetched = futures::future::join_all(fetches).await.into_iter().map(Carried::unpack);
+            h.call(s, Some(tx), move |st: &mut ShardState| fetch_here(st, ks.unpack()))
+        });
+        fetched = futures::future::join_all(fetches).await.into_iter().map(Carried::unpack).collect();
+    }
     let mut scratch = Store::new(databases);
-    for (dbi, k, e) in fetched.flatten() {
+    // The dbs a write-back covers: where a key was found or is now (MOVE and COPY reach
+    // another db; every other command stays in the client's).
+    let mut dbs_touched = vec![false; databases];
+    for (dbi, _, _) in fetched.iter().flatten() {
+        dbs_touched[*dbi] = true;
+    }
+    for (dbi, k, e) in fetched.into_iter().flatten() {
         scratch.dbs[dbi].insert(&k, e);
     }
     let mut reply = Vec::new();
@@ -267,14 +286,33 @@ async fn atomic(
         })
         .await;
     }
+    // Unless replies wait for fsyncs, each shard is released by the call that writes its
+    // keys back: every shard stays frozen until its own keys hold the new states, so no
+    // command can see one shard's new state and another's old one. In `appendfsync always`
+    // the shards are released only once every part is durable (`txn::seal_aof_parts`).
+    let logged = crate::persist::aof::info::ENABLED.load(std::sync::atomic::Ordering::Relaxed);
+    let release_with_write = !(logged && cfg.appendfsync == crate::config::AppendFsync::Always);
+    let mut released = false;
     if dirty > 0 {
+        for (dbi, d) in scratch.dbs.iter().enumerate() {
+            dbs_touched[dbi] |= !d.is_empty();
+        }
+        let dbs: Vec<usize> = (0..databases).filter(|&d| dbs_touched[d]).collect();
+        // Every shard holding one of the keys gets their states back and logs a part; with
+        // two or more, each part ends with the commit record (`persist::aof::txlog`).
+        let mut writers = ShardSet::default();
+        for &s in shards.iter().filter(|&&s| keys.iter().any(|k| owner_shard(key_slot(k), nshards) == s)) {
+            writers.insert(s);
+        }
+        let commit =
+            (logged && !nested && writers.len() >= 2).then(|| (crate::persist::aof::txlog::next_commit(), writers));
         let writes: Vec<_> = shards
             .iter()
             .map(|&s| {
                 let ks = by_shard(s);
                 let state: Carried<WriteBack> = Carried::pack(|| {
-                    (0..databases)
-                        .flat_map(|dbi| ks.iter().map(move |k| (dbi, k.clone())))
+                    dbs.iter()
+                        .flat_map(|&dbi| ks.iter().map(move |k| (dbi, k.clone())))
                         .map(|(dbi, k)| {
                             let e = scratch.dbs[dbi].peek(&k).cloned();
                             (dbi, k, e)
@@ -306,27 +344,26 @@ async fn atomic(
                         }
                     }
                     st.store.dirty += dirty;
-                    st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx))
+                    // Sealed with the write: in `appendfsync always` this answer waits for
+                    // the fsync that covers the part, so the release below follows every
+                    // part's fsync (`txn::seal_aof_parts` has the reasons).
+                    if let Some((n, w)) = commit.filter(|(_, w)| w.contains(s)) {
+                        if let Some(a) = st.aof.as_deref_mut() {
+                            a.seal_tx(tx, Some((n, &w.list())));
+                        }
+                    }
+                    if release_with_write {
+                        st.release(tx);
+                    }
                 })
             })
             .collect();
-        let wrote = futures::future::join_all(writes).await;
-        if !nested {
-            let mut writers = ShardSet::default();
-            for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
-                writers.insert(s);
-            }
-            super::txn::seal_aof_parts(&h, tx, &shards, Some(writers)).await;
-        }
+        futures::future::join_all(writes).await;
+        released = release_with_write;
     }
-    let releases: Vec<_> = shards
-        .iter()
-        .map(|&s| {
-            h.call(s, Some(tx), move |st: &mut ShardState| {
-                st.release(tx);
-            })
-        })
-        .collect();
-    futures::future::join_all(releases).await;
+    if !released {
+        let releases = shards.iter().map(|&s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
+        futures::future::join_all(releases).await;
+    }
     reply
 }

@@ -209,7 +209,8 @@ impl Loop {
                     crate::persist::aof::info::ENABLED.store(false, std::sync::atomic::Ordering::Relaxed);
                 }
             }
-            None if on => {
+            // Not while a cross-shard transaction holds the shard: the base would hold part of it.
+            None if on && self.st.frozen_by.is_none() => {
                 match crate::persist::aof::startup::enable_at_runtime(
                     self.st.id,
                     self.st.nshards,

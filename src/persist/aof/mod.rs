@@ -155,15 +155,18 @@ impl ShardAof {
     }
 
     /// Ends this shard's part of transaction `tx`, with the commit record when several
-    /// shards wrote (`commit`: its number and the writers).
+    /// shards wrote (`commit`: its number and the writers). A shard named as a writer logs
+    /// its part even when it is empty: the other writers' records count on it.
     pub fn seal_tx(&mut self, tx: u64, commit: Option<(u64, &[usize])>) {
         let Some(p) = self.tx_part.take_if(|p| p.tx == tx) else { return };
-        if !p.started {
-            return;
-        }
         if let Some((n, writers)) = commit {
+            if !p.started {
+                self.put(&[b"MULTI"]);
+            }
             let rec = txlog::part_args(n, writers);
             self.put(&[&rec[0], &rec[1], &rec[2]]);
+        } else if !p.started {
+            return;
         }
         self.put(&[b"EXEC"]);
     }

@@ -61,6 +61,9 @@ impl ShardSet {
     pub fn insert(&mut self, s: usize) {
         self.0[s / 64] |= 1 << (s % 64);
     }
+    pub fn contains(&self, s: usize) -> bool {
+        s < 256 && self.0[s / 64] & (1 << (s % 64)) != 0
+    }
     pub fn list(&self) -> Vec<usize> {
         (0..256).filter(|&s| self.0[s / 64] & (1 << (s % 64)) != 0).collect()
     }
