@@ -40,11 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-NCPU=$(nproc)
-SRV_PIN=(); CLI_PIN=()
-if [ "$NCPU" -ge 2 ]; then SRV_PIN=(taskset -c 1); CLI_PIN=(taskset -c 0); fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ping() { for _ in $(seq 1 200); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 
 mode_args() { # mode_args MODE -> server flags
   case "$1" in
