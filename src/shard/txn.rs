@@ -328,8 +328,10 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
             }
             replies = Some(all);
         }
-        let list: Vec<usize> = shards.iter().copied().collect();
-        seal_aof_parts(&h, tx, &list, None).await;
+        if replies.is_some() {
+            let list: Vec<usize> = shards.iter().copied().collect();
+            seal_aof_parts(&h, tx, &list).await;
+        }
         for &s in &shards {
             h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)).await;
         }
@@ -342,35 +344,23 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
 }
 
 /// Before a cross-shard transaction releases its shards: ends each shard's AOF part, with a
-/// commit record when two or more shards wrote (`persist::aof::txlog`). `writers` are the
-/// shards that logged something, when the caller knows them; otherwise they are asked. In
+/// commit record when two or more of `shards` wrote (`persist::aof::txlog`). In
 /// `appendfsync always` a seal's answer waits for the fsync that covers it (as every reply
 /// does), so the shards are released only once the whole transaction is durable and nothing
 /// after it is acknowledged before it. A transaction nested in another leaves this to the
 /// outer one.
-pub(crate) async fn seal_aof_parts(
-    h: &std::rc::Rc<super::handle::Handle>,
-    tx: u64,
-    shards: &[usize],
-    writers: Option<ShardSet>,
-) {
+pub(crate) async fn seal_aof_parts(h: &std::rc::Rc<super::handle::Handle>, tx: u64, shards: &[usize]) {
     if !crate::persist::aof::info::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    let writers = match writers {
-        Some(w) => w,
-        None => {
-            let asks = shards.iter().map(|&s| {
-                h.call(s, Some(tx), move |st: &mut ShardState| st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx)))
-            });
-            let wrote = futures::future::join_all(asks).await;
-            let mut w = ShardSet::default();
-            for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
-                w.insert(s);
-            }
-            w
-        }
-    };
+    let asks = shards
+        .iter()
+        .map(|&s| h.call(s, Some(tx), move |st: &mut ShardState| st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx))));
+    let wrote = futures::future::join_all(asks).await;
+    let mut writers = ShardSet::default();
+    for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
+        writers.insert(s);
+    }
     if writers.len() < 2 {
         return;
     }

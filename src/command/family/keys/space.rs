@@ -201,8 +201,10 @@ where
     R: Send + 'static,
     F: Fn(&mut ShardState) -> R + Send + Clone + 'static,
 {
-    // Inside EXEC the transaction is EXEC's, which seals the AOF parts itself.
-    let nested = h.ambient_tx().is_some();
+    // The shards' AOF parts are sealed between the step and the release; inside EXEC the
+    // transaction is EXEC's, which seals them itself.
+    let seal =
+        h.ambient_tx().is_none() && crate::persist::aof::info::ENABLED.load(std::sync::atomic::Ordering::Relaxed);
     let tx = h.new_tx_id();
     for s in 0..h.nshards {
         h.call(s, Some(tx), move |st: &mut ShardState| {
@@ -213,16 +215,22 @@ where
     let futs: Vec<_> = (0..h.nshards)
         .map(|s| {
             let f = f.clone();
-            h.call(s, Some(tx), move |st: &mut ShardState| f(st))
+            h.call(s, Some(tx), move |st: &mut ShardState| {
+                let r = f(st);
+                if !seal {
+                    st.release(tx);
+                }
+                r
+            })
         })
         .collect();
     let out = futures::future::join_all(futs).await;
-    if !nested {
+    if seal {
         let all: Vec<usize> = (0..h.nshards).collect();
-        crate::shard::txn::seal_aof_parts(&h, tx, &all, None).await;
+        crate::shard::txn::seal_aof_parts(&h, tx, &all).await;
+        let releases = (0..h.nshards).map(|s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
+        futures::future::join_all(releases).await;
     }
-    let releases = (0..h.nshards).map(|s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
-    futures::future::join_all(releases).await;
     out
 }
 
