@@ -35,3 +35,7 @@ pub const LONG_STR_SIZE_BYTES: usize = 21;
 pub const EMBSTR_SIZE_LIMIT_BYTES: usize = 44;
 /// Biggest string value SETRANGE/APPEND may produce (Redis: proto-max-bulk-len).
 pub const STRING_MAX_SIZE_BYTES: usize = 512 * 1024 * 1024;
+
+/// At most this many atomic cross-shard commands run in one batch under one freeze
+/// (`shard::coord`): bounds how long the batch holds its shards.
+pub const ATOMIC_BATCH_MAX_COMMANDS: usize = 128;

@@ -270,3 +270,49 @@ fn rename_ping_pong_keeps_exactly_one_copy() {
     let expected_home = if n1 == n2 { &a } else { &b };
     assert_eq!(c.cmd(&["EXISTS", expected_home]), Reply::Int(1));
 }
+
+#[test]
+fn batched_smoves_agree_with_their_replies() {
+    // 16 clients move members between a set on shard 0 and one on shard 1 with SMOVE (an
+    // atomic cross-shard command): commands that arrive together run as one batch on a copy
+    // of the keys, each after the one before. Every reply must match the state it left: the
+    // members moved each way, counted from the replies, give the final sizes exactly.
+    let server = Server::tessera(2);
+    let (a, b) = pair("smove");
+    let mut c = server.raw();
+    let members: Vec<String> = (0..64).map(|i| format!("m{i}")).collect();
+    let mut sadd = vec!["SADD", a.as_str()];
+    sadd.extend(members.iter().map(|m| m.as_str()));
+    assert_eq!(c.cmd(&sadd), Reply::Int(64));
+    let port = server.port;
+    let start = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let (a, b, start) = (a.clone(), b.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut c = RawConn::connect(port).expect("connect");
+                start.wait();
+                let mut net_to_b = 0i64;
+                for i in 0..300usize {
+                    let m = format!("m{}", (t * 7 + i * 13) % 64);
+                    let to_b = (t + i) % 2 == 0;
+                    let (src, dst) = if to_b { (&a, &b) } else { (&b, &a) };
+                    match c.cmd(&["SMOVE", src, dst, &m]) {
+                        Reply::Int(1) => net_to_b += if to_b { 1 } else { -1 },
+                        Reply::Int(0) => {}
+                        other => panic!("SMOVE: {other:?}"),
+                    }
+                }
+                net_to_b
+            })
+        })
+        .collect();
+    let net: i64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let card_b = match c.cmd(&["SCARD", &b]) {
+        Reply::Int(n) => n,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(card_b, net, "members moved to b by the replies");
+    assert_eq!(c.cmd(&["SCARD", &a]), Reply::Int(64 - net));
+    assert_eq!(c.cmd(&["SINTERCARD", "2", &a, &b]), Reply::Int(0));
+}

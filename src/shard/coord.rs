@@ -169,7 +169,7 @@ fn fetch_here(st: &mut ShardState, ks: Vec<Vec<u8>>) -> Carried<Fetched> {
     // Only the copies are carried: a lazy expiry inside `get` frees this shard's own memory,
     // which must stay off the count that leaves.
     let mut copies_n = 0;
-    for (dbi, d) in st.store.dbs.iter_mut().enumerate() {
+    for (dbi, d) in st.store.dbs.iter_mut().enumerate().filter(|(_, d)| !d.is_empty()) {
         for k in &ks {
             if let Some(e) = d.get(k, now) {
                 copies_n += memory::measure(|| v.push((dbi, k.clone(), e.clone()))).1;
@@ -179,6 +179,41 @@ fn fetch_here(st: &mut ShardState, ks: Vec<Vec<u8>>) -> Carried<Fetched> {
     Carried::new(v, copies_n)
 }
 
+/// One command of an atomic batch: its spec, arguments, db and protocol.
+pub struct AtomicCmd {
+    pub spec: &'static CommandSpec,
+    pub args: Owned,
+    pub db: usize,
+    pub resp3: bool,
+}
+
+/// A command waiting in a coordinator's queue for the next batch: where its reply goes, and
+/// the signal that makes its future run the next batch.
+pub struct QueuedAtomic {
+    cmd: AtomicCmd,
+    shards: SmallVec<[usize; 4]>,
+    reply: futures::channel::oneshot::Sender<Vec<u8>>,
+    lead: Option<futures::channel::oneshot::Sender<()>>,
+}
+
+/// A coordinator shard's atomic cross-shard commands waiting for a batch, and whether a batch
+/// is running or about to (`atomic`).
+#[derive(Default)]
+pub struct AtomicQueue {
+    waiting: std::collections::VecDeque<QueuedAtomic>,
+    running: bool,
+}
+
+/// Runs one atomic cross-shard command. Commands started on one shard while it runs a batch
+/// wait, and then run together as the next batch: one freeze of the shards they touch, one
+/// copy of their keys, the commands one after another on that copy (each sees the ones before
+/// it, exactly as if they had run one by one in that order), one write-back. Cross-shard
+/// commands serialize on the freezes anyway, so a batch costs the rounds of one command.
+///
+/// The future of the command at the head of the queue runs the batch; when it is done it
+/// hands the lead to the next waiting command, so no client's reply waits for batches after
+/// its own. Commands nested in EXEC (whose transaction already holds the shards) and commands
+/// that read keys through patterns (SORT BY/GET) run alone.
 #[allow(clippy::too_many_arguments)]
 async fn atomic(
     h: std::rc::Rc<super::handle::Handle>,
@@ -191,22 +226,94 @@ async fn atomic(
     databases: usize,
     nshards: usize,
 ) -> Vec<u8> {
+    use futures::channel::oneshot;
+    let cmd = AtomicCmd { spec, args, db, resp3 };
+    if h.ambient_tx().is_some() || spec.pattern_keys.is_some() {
+        return atomic_batch(&h, &[cmd], &shards, &cfg, databases, nshards).await.pop().unwrap_or_default();
+    }
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let (lead_tx, lead_rx) = oneshot::channel();
+    let lead_now = {
+        let mut q = h.atomic_queue.borrow_mut();
+        q.waiting.push_back(QueuedAtomic { cmd, shards, reply: reply_tx, lead: Some(lead_tx) });
+        !std::mem::replace(&mut q.running, true)
+    };
+    let reply_rx = if lead_now {
+        reply_rx
+    } else {
+        match futures::future::select(reply_rx, lead_rx).await {
+            futures::future::Either::Left((reply, _)) => return reply.unwrap_or_default(),
+            // Handed the lead: this command is at the head of the queue.
+            futures::future::Either::Right((Ok(()), reply_rx)) => reply_rx,
+            // Taken into a batch (which drops the lead signal): the reply follows.
+            futures::future::Either::Right((Err(_), reply_rx)) => return reply_rx.await.unwrap_or_default(),
+        }
+    };
+    let batch: Vec<QueuedAtomic> = {
+        let mut q = h.atomic_queue.borrow_mut();
+        let n = q.waiting.len().min(crate::limits::ATOMIC_BATCH_MAX_COMMANDS);
+        q.waiting.drain(..n).collect()
+    };
+    let mut all: SmallVec<[usize; 4]> = batch.iter().flat_map(|q| q.shards.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let (cmds, senders): (Vec<AtomicCmd>, Vec<_>) = batch.into_iter().map(|q| (q.cmd, q.reply)).unzip();
+    let replies = atomic_batch(&h, &cmds, &all, &cfg, databases, nshards).await;
+    for (s, r) in senders.into_iter().zip(replies) {
+        let _ = s.send(r);
+    }
+    {
+        let mut q = h.atomic_queue.borrow_mut();
+        match q.waiting.front_mut() {
+            Some(next) => {
+                // The head has never been handed the lead: batches drain from the head.
+                let lead = next.lead.take();
+                debug_assert!(lead.is_some(), "the head of the atomic queue already leads");
+                if let Some(l) = lead {
+                    let _ = l.send(());
+                }
+            }
+            None => q.running = false,
+        }
+    }
+    reply_rx.await.unwrap_or_default()
+}
+
+/// Runs `cmds` as one atomic step over `shards` (the union of their shards, sorted); returns
+/// their replies in order.
+async fn atomic_batch(
+    h: &std::rc::Rc<super::handle::Handle>,
+    cmds: &[AtomicCmd],
+    shards: &[usize],
+    cfg: &crate::config::Config,
+    databases: usize,
+    nshards: usize,
+) -> Vec<Vec<u8>> {
     // Inside EXEC the transaction is EXEC's, which seals the AOF parts itself.
     let nested = h.ambient_tx().is_some();
     let tx = h.new_tx_id();
-    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    spec.key_indexes_of(&argv, &mut idx);
-    drop(argv);
-    let keys: Vec<Vec<u8>> = idx.iter().map(|&i| args[i].clone()).collect();
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for c in cmds {
+        let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+        let argv: Vec<&[u8]> = c.args.iter().map(|a| a.as_slice()).collect();
+        c.spec.key_indexes_of(&argv, &mut idx);
+        keys.extend(idx.iter().map(|&i| c.args[i].clone()));
+    }
+    keys.sort_unstable();
+    keys.dedup();
     let by_shard = |s: usize| -> Vec<Vec<u8>> {
         keys.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned().collect()
     };
+    // A command reading keys through patterns (SORT BY/GET) runs alone.
+    let patterned = match cmds {
+        [c] => c.spec.pattern_keys.map(|p| (p, c)),
+        _ => None,
+    };
     // Each shard is frozen in order and, unless keys are read through patterns (whose set is
     // known only once the shards are frozen), hands its keys over in the same call.
-    let fetch_with_freeze = spec.pattern_keys.is_none();
+    let fetch_with_freeze = patterned.is_none();
     let mut fetched: Vec<Fetched> = Vec::with_capacity(shards.len());
-    for &s in &shards {
+    for &s in shards {
         if fetch_with_freeze {
             let ks = Carried::pack(|| by_shard(s));
             let got = h
@@ -223,8 +330,15 @@ async fn atomic(
     // Keys read through patterns (SORT BY/GET) are fetched too but never written back. Every
     // shard is frozen for such a call (see `exec::place`), so the set cannot change under us.
     let mut read_only: Vec<Vec<u8>> = Vec::new();
-    if let (Some(p), Some(first)) = (spec.pattern_keys, keys.first().cloned()) {
-        let a = Carried::pack(|| args.clone());
+    let first_key = patterned.and_then(|(_, c)| {
+        let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+        let argv: Vec<&[u8]> = c.args.iter().map(|a| a.as_slice()).collect();
+        c.spec.key_indexes_of(&argv, &mut idx);
+        idx.first().map(|&i| c.args[i].clone())
+    });
+    if let (Some((p, c)), Some(first)) = (patterned, first_key.clone()) {
+        let a = Carried::pack(|| c.args.clone());
+        let db = c.db;
         read_only = h
             .call(owner_shard(key_slot(&first), nshards), Some(tx), move |st: &mut ShardState| {
                 let a = a.unpack();
@@ -250,7 +364,7 @@ async fn atomic(
         });
         fetched = futures::future::join_all(fetches).await.into_iter().map(Carried::unpack).collect();
     }
-    let mut scratch = Store::new(databases);
+    let mut scratch = Store::scratch(databases);
     // The dbs a write-back covers: where a key was found or is now (MOVE and COPY reach
     // another db; every other command stays in the client's).
     let mut dbs_touched = vec![false; databases];
@@ -260,26 +374,29 @@ async fn atomic(
     for (dbi, k, e) in fetched.into_iter().flatten() {
         scratch.dbs[dbi].insert(&k, e);
     }
-    let mut reply = Vec::new();
-    {
-        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-        let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::from_entropy();
-        let mut ctx = DataCtx { store: &mut scratch, dbi: db, now_ms: super::unix_ms(), cfg: &cfg, rng: &mut rng };
-        if let crate::command::spec::Exec::Data(f) = spec.exec {
-            f(&mut ctx, &argv, &mut Out::new(&mut reply, resp3));
+    let mut replies = Vec::with_capacity(cmds.len());
+    let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::from_entropy();
+    let now_ms = super::unix_ms();
+    for c in cmds {
+        let mut reply = Vec::new();
+        let argv: Vec<&[u8]> = c.args.iter().map(|a| a.as_slice()).collect();
+        let mut ctx = DataCtx { store: &mut scratch, dbi: c.db, now_ms, cfg, rng: &mut rng };
+        if let crate::command::spec::Exec::Data(f) = c.spec.exec {
+            f(&mut ctx, &argv, &mut Out::new(&mut reply, c.resp3));
         }
+        replies.push(reply);
     }
-    // The command's keyspace events are published by this (the coordinating) shard.
+    // The commands' keyspace events are published by this (the coordinating) shard.
     let events = std::mem::take(&mut scratch.events);
     if !events.is_empty() {
         h.post(h.shard_id, false, move |st: &mut ShardState| st.store.events.extend(events));
     }
     let dirty = scratch.dirty;
     // SORT leaves its sorted set a skiplist even when nothing is written back, as in Redis.
-    let src = keys.first().filter(|_| dirty == 0 && spec.pattern_keys.is_some());
-    if let Some(src) =
-        src.filter(|k| scratch.dbs.get(db).and_then(|d| d.peek(k)).is_some_and(|e| sort::source_converted(&e.value)))
-    {
+    let src = patterned.map(|(_, c)| c.db).zip(first_key.as_ref()).filter(|_| dirty == 0);
+    if let Some((db, src)) = src.filter(|(db, k)| {
+        scratch.dbs.get(*db).and_then(|d| d.peek(k)).is_some_and(|e| sort::source_converted(&e.value))
+    }) {
         let k = Carried::pack(|| src.clone());
         h.call(owner_shard(key_slot(src), nshards), Some(tx), move |st: &mut ShardState| {
             sort::convert_source(&mut st.store, db, &k.unpack())
@@ -365,5 +482,5 @@ async fn atomic(
         let releases = shards.iter().map(|&s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
         futures::future::join_all(releases).await;
     }
-    reply
+    replies
 }

@@ -41,6 +41,8 @@ pub struct Handle {
     pub stash: RefCell<Option<futures::future::LocalBoxFuture<'static, Vec<u8>>>>,
     /// Clients of this shard's connections blocked in BLPOP and friends, with deadlines.
     pub blocked: RefCell<super::blocking::Home>,
+    /// Atomic cross-shard commands coordinated here, waiting for the next batch.
+    pub atomic_queue: RefCell<super::coord::AtomicQueue>,
 }
 
 impl Handle {
@@ -56,6 +58,7 @@ impl Handle {
             ambient_tx: Cell::new(None),
             stash: RefCell::new(None),
             blocked: RefCell::new(super::blocking::Home::default()),
+            atomic_queue: RefCell::new(super::coord::AtomicQueue::default()),
         })
     }
 

@@ -148,6 +148,11 @@ impl Default for Db {
 }
 
 impl Db {
+    /// An empty db whose slots all live in an ordered map (`SlotDir::sparse`).
+    pub fn new_sparse() -> Self {
+        Db { slots: SlotDir::sparse(), ..Db::new() }
+    }
+
     pub fn new() -> Self {
         Db {
             // Allocated on the first insert (see `SlotDir`): a db that stays empty (most of a
@@ -409,6 +414,12 @@ pub struct Store {
 }
 
 impl Store {
+    /// A store for a cross-shard transaction's keys on its coordinator: a few keys of any
+    /// slots, dropped once written back (`Db::new_sparse`).
+    pub fn scratch(databases: usize) -> Self {
+        Store { dbs: (0..databases.max(1)).map(|_| Db::new_sparse()).collect(), ..Store::new(1) }
+    }
+
     pub fn new(databases: usize) -> Self {
         Store {
             dbs: (0..databases.max(1)).map(|_| Db::new()).collect(),

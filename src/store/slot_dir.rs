@@ -48,6 +48,13 @@ impl SlotDir {
         SlotDir { stride, phase, owned: Vec::new(), other: BTreeMap::new() }
     }
 
+    /// An empty directory that keeps every slot in the ordered map: for a cross-shard
+    /// transaction's scratch store, which holds a few keys of any slots for a moment and
+    /// should not allocate (and page in) a slot vector each time.
+    pub fn sparse() -> Self {
+        SlotDir { stride: 0, phase: 0, owned: Vec::new(), other: BTreeMap::new() }
+    }
+
     /// An empty directory with the same layout as `self`.
     pub fn empty_like(&self) -> Self {
         SlotDir { stride: self.stride, phase: self.phase, owned: Vec::new(), other: BTreeMap::new() }
@@ -56,6 +63,9 @@ impl SlotDir {
     /// The position of `slot` in `owned`, when this db's shard owns it.
     #[inline(always)]
     fn owned_index(&self, slot: u16) -> Option<usize> {
+        if self.stride == 0 {
+            return None;
+        }
         if self.stride == 1 {
             return Some(slot as usize);
         }
