@@ -2,7 +2,8 @@
 # benches/cross_shard.sh: multi-key writes whose keys live on several shards, Tessera next to
 # redis-server in one run. `redis-benchmark -t mset` sets 10 random keys per command: with two
 # shards nearly every MSET is an atomic cross-shard command (frozen shards, keys fetched to the
-# coordinator, states written back: shard/coord.rs), with one shard it never is.
+# coordinator, states written back, commands arriving together batched under one freeze:
+# shard/coord.rs), with one shard it never is.
 #
 # Per repeat, per setup (interleaved so drift hits all alike), a fresh server in a fresh
 # directory, without AOF and with `appendonly yes` + `appendfsync everysec`:
