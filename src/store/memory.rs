@@ -227,3 +227,16 @@ pub fn hand_off(buf: &Vec<u8>) {
     let _ = THREAD_USED.try_with(|c| c.set(c.get() - n));
     OTHER_USED.fetch_add(n, Ordering::Relaxed);
 }
+
+/// The block jemalloc hands out for a request of `size_bytes`: 8 and 16, then multiples of 16
+/// up to 128, then four classes per doubling.
+pub fn size_class_bytes(size_bytes: usize) -> usize {
+    if size_bytes <= 16 {
+        return if size_bytes <= 8 { 8 } else { 16 };
+    }
+    if size_bytes <= 128 {
+        return size_bytes.next_multiple_of(16);
+    }
+    let lg = usize::BITS - 1 - (size_bytes - 1).leading_zeros();
+    size_bytes.next_multiple_of(1 << (lg - 2))
+}

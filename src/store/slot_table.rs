@@ -76,26 +76,13 @@ fn probe_start(hash: u64, buckets: usize) -> (usize, u32) {
     (home, tag)
 }
 
-/// The block jemalloc hands out for a request of `size_bytes`: 8 and 16, then multiples of 16
-/// up to 128, then four classes per doubling.
-fn size_class_bytes(size_bytes: usize) -> usize {
-    if size_bytes <= 16 {
-        return if size_bytes <= 8 { 8 } else { 16 };
-    }
-    if size_bytes <= 128 {
-        return size_bytes.next_multiple_of(16);
-    }
-    let lg = usize::BITS - 1 - (size_bytes - 1).leading_zeros();
-    size_bytes.next_multiple_of(1 << (lg - 2))
-}
-
 /// The capacity to give a vector of pairs that must hold `len`: as many pairs as fill the
 /// allocator block holding `len`, so no bytes of the block go unused. Growing this way steps
 /// through every size class (an eighth to a quarter more each time): the vector never
 /// carries more slack than the allocator would round away anyway.
 fn capacity_for(len: usize) -> usize {
     let pair_bytes = std::mem::size_of::<(CompactBytes, Entry)>();
-    (size_class_bytes(len.max(1) * pair_bytes) / pair_bytes).max(len)
+    (crate::store::memory::size_class_bytes(len.max(1) * pair_bytes) / pair_bytes).max(len)
 }
 
 impl SlotTable {
@@ -325,6 +312,7 @@ impl<'a> IntoIterator for &'a SlotTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::memory::size_class_bytes;
     use crate::store::value::{StrValue, Value};
     use proptest::prelude::*;
     use std::collections::HashMap;

@@ -343,6 +343,13 @@ impl FieldTable {
         let pos_u32 = u32::try_from(pos).unwrap_or(u32::MAX);
         assert!(pos_u32 < u32::MAX, "a hash outgrew 2^32 fields");
         let hash = self.hash_of(field);
+        if pos == self.entries.capacity() {
+            // Grow through the allocator's size classes (an eighth to a quarter more each
+            // time) instead of doubling: a large hash carries little spare capacity.
+            let size = std::mem::size_of::<PairBytes>();
+            let cap = (crate::store::memory::size_class_bytes((pos + 1) * size) / size).max(pos + 1);
+            self.entries.reserve_exact(cap - pos);
+        }
         self.entries.push(PairBytes::new(field, value));
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.index.insert_unique(hash, pos_u32, |&i| entries.get(i as usize).map_or(0, |p| hasher.hash_one(p.field())));
