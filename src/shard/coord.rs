@@ -8,7 +8,9 @@
 //!   scratch store on the coordinator, the command runs there exactly as it would on one
 //!   shard, the final state of every key is written back, and the shards are released. No
 //!   other command observes the keys in between. No shard's loop ever blocks: a frozen shard
-//!   keeps serving the mesh and only defers work that would touch its keyspace.
+//!   keeps serving the mesh and only defers work that would touch its keyspace. Atomic
+//!   commands that reach a coordinator while it runs one wait and run together as the next
+//!   batch, under one freeze (`atomic`).
 
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
