@@ -295,17 +295,23 @@ async fn atomic_batch(
     let nested = h.ambient_tx().is_some();
     let tx = h.new_tx_id();
     let mut keys: Vec<Vec<u8>> = Vec::new();
+    // The first command's first key, in argument order (SORT's source).
+    let mut first_key = None;
     for c in cmds {
         let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
         let argv: Vec<&[u8]> = c.args.iter().map(|a| a.as_slice()).collect();
         c.spec.key_indexes_of(&argv, &mut idx);
+        if first_key.is_none() {
+            first_key = idx.first().map(|&i| c.args[i].clone());
+        }
         keys.extend(idx.iter().map(|&i| c.args[i].clone()));
     }
     keys.sort_unstable();
     keys.dedup();
-    let by_shard = |s: usize| -> Vec<Vec<u8>> {
-        keys.iter().filter(|k| owner_shard(key_slot(k), nshards) == s).cloned().collect()
-    };
+    // Each key with its owner, hashed once.
+    let owned: Vec<(usize, &Vec<u8>)> = keys.iter().map(|k| (owner_shard(key_slot(k), nshards), k)).collect();
+    let by_shard =
+        |s: usize| -> Vec<Vec<u8>> { owned.iter().filter(|(o, _)| *o == s).map(|(_, k)| (*k).clone()).collect() };
     // A command reading keys through patterns (SORT BY/GET) runs alone.
     let patterned = match cmds {
         [c] => c.spec.pattern_keys.map(|p| (p, c)),
@@ -332,12 +338,6 @@ async fn atomic_batch(
     // Keys read through patterns (SORT BY/GET) are fetched too but never written back. Every
     // shard is frozen for such a call (see `exec::place`), so the set cannot change under us.
     let mut read_only: Vec<Vec<u8>> = Vec::new();
-    let first_key = patterned.and_then(|(_, c)| {
-        let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-        let argv: Vec<&[u8]> = c.args.iter().map(|a| a.as_slice()).collect();
-        c.spec.key_indexes_of(&argv, &mut idx);
-        idx.first().map(|&i| c.args[i].clone())
-    });
     if let (Some((p, c)), Some(first)) = (patterned, first_key.clone()) {
         let a = Carried::pack(|| c.args.clone());
         let db = c.db;
@@ -420,7 +420,7 @@ async fn atomic_batch(
         // Every shard holding one of the keys gets their states back and logs a part; with
         // two or more, each part ends with the commit record (`persist::aof::txlog`).
         let mut writers = ShardSet::default();
-        for &s in shards.iter().filter(|&&s| keys.iter().any(|k| owner_shard(key_slot(k), nshards) == s)) {
+        for &(s, _) in &owned {
             writers.insert(s);
         }
         let commit =
