@@ -262,10 +262,11 @@ pub fn load_base(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn resp(cmds: &[&[&str]]) -> Vec<u8> {
+    /// Commands as the AOF holds them (RESP arrays of bulk strings).
+    pub(in crate::persist::aof) fn resp(cmds: &[&[&str]]) -> Vec<u8> {
         let mut b = Vec::new();
         for c in cmds {
             b.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());

@@ -208,18 +208,8 @@ pub fn plan_cuts(logs: &[ShardLog]) -> Vec<Option<Cut>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::replay::tests::resp;
     use super::*;
-
-    fn resp(cmds: &[&[&str]]) -> Vec<u8> {
-        let mut b = Vec::new();
-        for c in cmds {
-            b.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());
-            for a in *c {
-                b.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-            }
-        }
-        b
-    }
 
     fn part(commit: u64, writers: &[usize], offset: u64) -> Part {
         Part { commit, writers: writers.to_vec(), file: 0, offset }
