@@ -29,19 +29,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: benches/aof.sh [--repeats N] [--requests N] [--clients N] [--shards N] [--no-build]" >&2; exit 2 ;;
   esac
 done
-TESSERA=target/release/tessera-server
-[ "$BUILD" = 1 ] && cargo build --release --quiet --bin tessera-server
-WORK=$(mktemp -d /tmp/tessera-aof-bench.XXXXXX)
-PID=""
-cleanup() {
-  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
 # shellcheck source=benches/lib.sh
 . benches/lib.sh
+bench_setup aof-bench
 
 mode_args() { # mode_args MODE -> server flags
   case "$1" in

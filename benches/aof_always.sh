@@ -29,21 +29,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: benches/aof_always.sh [--repeats N] [--no-build]" >&2; exit 2 ;;
   esac
 done
-TESSERA=target/release/tessera-server
-[ "$BUILD" = 1 ] && cargo build --release --quiet --bin tessera-server
-WORK=$(mktemp -d /tmp/tessera-aof-always.XXXXXX)
-PID=""
-BG=""
-cleanup() {
-  [ -n "$BG" ] && kill "$BG" 2>/dev/null || true
-  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
 # shellcheck source=benches/lib.sh
 . benches/lib.sh
+bench_setup aof-always
 
 FSYNC_US=$(python3 - "$WORK" <<'EOF'
 import os, sys, time

@@ -27,18 +27,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: benches/cross_shard.sh [--repeats N] [--no-build]" >&2; exit 2 ;;
   esac
 done
-TESSERA=target/release/tessera-server
-[ "$BUILD" = 1 ] && cargo build --release --quiet --bin tessera-server
-WORK=$(mktemp -d /tmp/tessera-cross-shard.XXXXXX)
-PID=""
-cleanup() {
-  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
 # shellcheck source=benches/lib.sh
 . benches/lib.sh
+bench_setup cross-shard
 
 start_server() { # start_server SETUP AOF DIR PORT
   local aof=(--appendonly no)
