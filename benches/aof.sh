@@ -50,9 +50,9 @@ for rep in $(seq 1 "$REPEATS"); do
       dir="$WORK/$who-$mode-$rep"; mkdir -p "$dir"
       port=$(free_port)
       if [ "$who" = redis ]; then
-        eval "${SRV_PIN[*]} redis-server --port $port --bind 127.0.0.1 --dir $dir $(mode_args $mode) --daemonize no" >"$dir/log" 2>&1 &
+        eval "exec ${SRV_PIN[*]} redis-server --port $port --bind 127.0.0.1 --dir $dir $(mode_args $mode) --daemonize no" >"$dir/log" 2>&1 &
       else
-        eval "${SRV_PIN[*]} $TESSERA --port $port --bind 127.0.0.1 --shards $SHARDS --dir $dir $(mode_args $mode)" >"$dir/log" 2>&1 &
+        eval "exec ${SRV_PIN[*]} $TESSERA --port $port --bind 127.0.0.1 --shards $SHARDS --dir $dir $(mode_args $mode)" >"$dir/log" 2>&1 &
       fi
       PID=$!
       wait_ping "$port" || { echo "$who did not start:"; cat "$dir/log"; exit 1; }
