@@ -7,11 +7,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use common::crash::assert_check_aof;
 use common::dataset::*;
-use common::{keys_on_shard, redis_tool, run_tool, RawConn, Reply, Server, Spec, TempDir};
+use common::{keys_on_shard, RawConn, Reply, Server, Spec, TempDir};
 
 fn spec(extra: &[&str]) -> Spec {
     Spec::tessera(2).args(&DEBUG).args(&["--appendonly", "yes", "--appendfsync", "always", "--save", ""]).args(extra)
@@ -53,16 +53,6 @@ fn int(c: &mut RawConn, args: &[&str]) -> i64 {
         Reply::Bulk(b) => std::str::from_utf8(&b).ok().and_then(|s| s.parse().ok()).unwrap_or(-1),
         Reply::NilBulk => 0,
         other => panic!("{args:?}: {other:?}"),
-    }
-}
-
-fn assert_check_aof(dir: &Path) {
-    for shard in 0..2 {
-        let m = aof_dir(dir).join(format!("appendonly.aof.shard{shard}of2.manifest"));
-        let mut c = Command::new(redis_tool("redis-check-aof"));
-        c.arg(&m);
-        let (status, out, err) = run_tool(&mut c, Duration::from_secs(60));
-        assert!(status.is_some_and(|s| s.success()) && out.contains("is valid"), "redis-check-aof: {out}{err}");
     }
 }
 

@@ -7,6 +7,7 @@
 //! subset of these helpers, hence `allow(dead_code)`.
 #![allow(dead_code, unused_imports)]
 
+pub mod crash;
 pub mod dataset;
 pub mod diff;
 pub mod resp;

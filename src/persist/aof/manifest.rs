@@ -257,6 +257,30 @@ pub fn write_durably(dir: &Path, path: &Path, text: &[u8]) -> std::io::Result<()
     Ok(())
 }
 
+/// Creates `dir` (and missing parents) so that it survives a power cut: a new directory's name
+/// is durable only once its parent is fsynced, and the fsyncs of the files inside it do not
+/// cover that on every filesystem.
+pub fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
+    // The directories this call creates, innermost first.
+    let mut created = Vec::new();
+    let mut d = dir;
+    while !d.as_os_str().is_empty() && !d.is_dir() {
+        created.push(d);
+        match d.parent() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    if created.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for c in created {
+        sync_dir(c.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    }
+    Ok(())
+}
+
 /// Makes renames and creations in `dir` durable.
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {

@@ -32,7 +32,7 @@ pub struct Plan {
 
 pub fn plan(cfg: &Config) -> Result<Arc<Plan>, String> {
     let dir = cfg.dir.join(&cfg.appenddirname);
-    std::fs::create_dir_all(&dir)
+    manifest::create_dir_durably(&dir)
         .map_err(|e| format!("Can't open or create append-only dir {}: {e}", dir.display()))?;
     let layout = manifest::current_layout(&dir, &cfg.appendfilename)?;
     info_enabled();
