@@ -84,7 +84,7 @@ fn wait_rewrite_done(c: &mut RawConn) {
 }
 
 /// Keys beyond the shared dataset: an empty stream that never had a deletion, a group on it,
-/// and collections just over one rebuilding command (64 items).
+/// collections just over one rebuilding command (64 items), and large ones.
 fn extra_keys(c: &mut RawConn) {
     let mut cmds = vec![
         cmd(&["XADD", "0:trimmed", "MAXLEN", "0", "9-9", "a", "b"]),
@@ -97,6 +97,22 @@ fn extra_keys(c: &mut RawConn) {
     let mut z = vec!["ZADD".to_string(), "0:zset-65".into()];
     z.extend((0..65).flat_map(|i| [format!("{}", 1.0 / (i as f64 + 1.0)), format!("m{i}")]));
     cmds.push(z.iter().map(|s| s.as_bytes().to_vec()).collect());
+    // Collections large enough that the rewrite writes them a slice at a time (over 4096
+    // elements), one with a TTL.
+    for base in (0..10_000).step_by(500) {
+        let mut h = vec!["HSET".to_string(), "0:bigh".into()];
+        let mut st = vec!["SADD".to_string(), "0:bigs".into()];
+        let mut z = vec!["ZADD".to_string(), "0:bigz".into()];
+        for i in base..base + 500 {
+            h.extend([format!("f{i}"), format!("v{i}")]);
+            st.push(format!("m{i}"));
+            z.extend([format!("{}", (i % 613) as f64 / 7.0), format!("m{i}")]);
+        }
+        for c in [h, st, z] {
+            cmds.push(c.iter().map(|s| s.as_bytes().to_vec()).collect());
+        }
+    }
+    cmds.push(cmd(&["PEXPIREAT", "0:bigz", "4102444800000"]));
     // Enough keys that the rewrite takes many loop iterations, so the writers' changes
     // land while it runs.
     for i in 0..3_000 {

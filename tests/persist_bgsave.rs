@@ -4,7 +4,8 @@
 //! away and flushed. The dump must hold exactly the dataset as of the BGSAVE: Tessera
 //! restarted on it and redis-server started on it both answer the same `DEBUG DIGEST` and
 //! key counts as a redis-server that only ever saw that dataset, and `redis-check-rdb`
-//! accepts the file.
+//! accepts the file. Large hashes, sets and sorted sets (written out a slice at a time) are among them,
+//! changed, deleted and flushed right after the reply too.
 
 mod common;
 
@@ -35,6 +36,64 @@ fn version0(db: usize, n: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
         });
         if i.is_multiple_of(7) {
             cmds.push(cmd(&["PEXPIREAT", &k, &(deadline_ms + i as u64).to_string()]));
+        }
+    }
+    cmds
+}
+
+/// Elements per large hash or set: above the size that snapshots write out a slice at a time.
+const BIG_ELEMENTS: usize = 20_000;
+
+/// Large hashes, sets and sorted sets in `db` (`{db}:bigh:{j}`, `{db}:bigs:{j}`,
+/// `{db}:bigz:{j}`), the odd ones with a TTL.
+fn big_keys0(db: usize, count: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
+    let mut cmds = vec![cmd(&["SELECT", &db.to_string()])];
+    for j in 0..count {
+        for base in (0..BIG_ELEMENTS).step_by(500) {
+            let mut h = vec!["HSET".to_string(), format!("{db}:bigh:{j}")];
+            let mut s = vec!["SADD".to_string(), format!("{db}:bigs:{j}")];
+            let mut z = vec!["ZADD".to_string(), format!("{db}:bigz:{j}")];
+            for i in base..base + 500 {
+                h.push(format!("field:{i}"));
+                h.push(format!("value:{j}:{i}"));
+                s.push(format!("member:{j}:{i}"));
+                z.push(format!("{}", (i * 37) % 1000));
+                z.push(format!("member:{j}:{i}"));
+            }
+            for c in [h, s, z] {
+                cmds.push(cmd(&c.iter().map(String::as_str).collect::<Vec<_>>()));
+            }
+        }
+        if j % 2 == 1 {
+            for k in [format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}")] {
+                cmds.push(cmd(&["PEXPIREAT", &k, &deadline_ms.to_string()]));
+            }
+        }
+    }
+    cmds
+}
+
+/// Changes to the large keys right after the snapshot started: fields and members changed,
+/// removed and added all over each value (so writes copy chunks the snapshot still reads),
+/// one of each deleted, TTLs dropped.
+fn big_keys1(db: usize, count: usize) -> Vec<Vec<Vec<u8>>> {
+    let mut cmds = vec![cmd(&["SELECT", &db.to_string()])];
+    for j in 0..count {
+        let (h, st, z) = (format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}"));
+        if j == 0 {
+            cmds.push(cmd(&["DEL", &h, &st, &z]));
+            continue;
+        }
+        for i in (0..BIG_ELEMENTS).step_by(997) {
+            cmds.push(cmd(&["HSET", &h, &format!("field:{i}"), "changed", &format!("new:{i}"), "x"]));
+            cmds.push(cmd(&["HDEL", &h, &format!("field:{}", i + 1)]));
+            cmds.push(cmd(&["SREM", &st, &format!("member:{j}:{i}")]));
+            cmds.push(cmd(&["SADD", &st, &format!("new:{i}")]));
+            cmds.push(cmd(&["ZADD", &z, "5000", &format!("member:{j}:{i}"), "-1", &format!("new:{i}")]));
+            cmds.push(cmd(&["ZREM", &z, &format!("member:{j}:{}", i + 1)]));
+        }
+        for k in [&h, &st, &z] {
+            cmds.push(cmd(&["PERSIST", k]));
         }
     }
     cmds
@@ -96,13 +155,15 @@ fn bgsave_is_the_dataset_as_of_its_start() {
     let deadline_ms = common::unix_now_s() * 1000 + 3_600_000;
     let mut load = version0(0, KEYS_DB0, deadline_ms);
     load.extend(version0(3, KEYS_DB3, deadline_ms));
+    load.extend(big_keys0(0, 6, deadline_ms));
+    load.extend(big_keys0(3, 2, deadline_ms));
 
     // What the snapshot must hold, from a server that only ever saw version 0.
     let reference = Server::start(Spec::redis().args(&DEBUG));
     let mut rc = reference.raw();
     pipeline(&mut rc, &load);
     let expected = fingerprint(&mut rc);
-    assert_eq!(expected.1[0] as usize, KEYS_DB0);
+    assert_eq!(expected.1[0] as usize, KEYS_DB0 + 18);
 
     let dir = TempDir::new("bgsave-cow");
     let t = Server::start_in(&Spec::tessera(2).args(&DEBUG), dir.path()).expect("start tessera");
@@ -118,8 +179,11 @@ fn bgsave_is_the_dataset_as_of_its_start() {
         for (w, c) in writers.iter_mut().enumerate() {
             scope.spawn(move || pipeline(c, &version1(0, KEYS_DB0, w, 3)));
         }
-        // Meanwhile db 3 changes, moves to db 4 and is flushed there; db 3 gets new keys.
-        let mut moves = version1(3, KEYS_DB3, 0, 1);
+        // Meanwhile the large keys change, db 3 changes, moves to db 4 and is flushed there;
+        // db 3 gets new keys.
+        let mut moves = big_keys1(0, 6);
+        moves.extend(big_keys1(3, 2));
+        moves.extend(version1(3, KEYS_DB3, 0, 1));
         moves.push(cmd(&["SWAPDB", "3", "4"]));
         moves.push(cmd(&["SELECT", "4"]));
         moves.push(cmd(&["FLUSHDB"]));

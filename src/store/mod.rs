@@ -2,6 +2,7 @@
 //! memory accounting. Nothing here knows about sockets or other shards.
 
 pub mod bytes;
+pub mod cow_vec;
 pub mod events;
 pub mod evict;
 pub mod keyspace;

@@ -20,13 +20,13 @@ use crate::store::value::{StrValue, Value};
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`: elements (or pairs) per rebuilding command.
 pub const ITEMS_PER_CMD: usize = 64;
 
-fn put_count(out: &mut Vec<u8>, n: usize) {
+pub(crate) fn put_count(out: &mut Vec<u8>, n: usize) {
     out.push(b'*');
     out.extend_from_slice(n.to_string().as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
-fn put_bulk(out: &mut Vec<u8>, b: &[u8]) {
+pub(crate) fn put_bulk(out: &mut Vec<u8>, b: &[u8]) {
     out.push(b'$');
     out.extend_from_slice(b.len().to_string().as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -53,11 +53,27 @@ pub fn put_select(out: &mut Vec<u8>, db: usize) {
 /// The commands that rebuild `key` (and its TTL).
 pub fn put_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
     put_value(out, key, &e.value);
-    if e.expire_at_ms != NO_EXPIRE {
+    put_expire(out, key, e.expire_at_ms);
+}
+
+/// PEXPIREAT for a key with a deadline; nothing for one without.
+pub fn put_expire(out: &mut Vec<u8>, key: &[u8], expire_at_ms: u64) {
+    if expire_at_ms != NO_EXPIRE {
         put_count(out, 3);
         put_bulk(out, b"PEXPIREAT");
         put_bulk(out, key);
-        put_int(out, e.expire_at_ms as i64);
+        put_int(out, expire_at_ms as i64);
+    }
+}
+
+/// Before item `index` (0-based) of `total` written by `cmd key item...` commands of at most
+/// `ITEMS_PER_CMD` items: the next command's head when `index` starts one. The batches are
+/// those `put_batched` makes, so a value written a slice at a time reads the same.
+pub fn put_batch_head(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], total: usize, args_per_item: usize, index: usize) {
+    if index.is_multiple_of(ITEMS_PER_CMD) {
+        put_count(out, 2 + (total - index).min(ITEMS_PER_CMD) * args_per_item);
+        put_bulk(out, cmd);
+        put_bulk(out, key);
     }
 }
 
@@ -72,20 +88,10 @@ fn put_batched<T>(
     items: impl Iterator<Item = T>,
     mut put_item: impl FnMut(&mut Vec<u8>, T),
 ) {
-    let (mut in_cmd, mut left) = (0usize, total);
     // Never more items than announced: a count that does not match would corrupt the file.
-    for item in items.take(total) {
-        if in_cmd == 0 {
-            put_count(out, 2 + left.min(ITEMS_PER_CMD) * args_per_item);
-            put_bulk(out, cmd);
-            put_bulk(out, key);
-        }
+    for (index, item) in items.take(total).enumerate() {
+        put_batch_head(out, cmd, key, total, args_per_item, index);
         put_item(out, item);
-        left -= 1;
-        in_cmd += 1;
-        if in_cmd == ITEMS_PER_CMD {
-            in_cmd = 0;
-        }
     }
 }
 

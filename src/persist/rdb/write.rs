@@ -251,6 +251,13 @@ fn put_list(out: &mut Vec<u8>, l: &ListValue, opts: &WriteOpts) {
 
 /// One key: its expiry (if any), idle time and LFU counter (if asked), type, key and value.
 pub fn put_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry, opts: &WriteOpts) {
+    put_key_head(out, key, e, opts);
+    put_value(out, &e.value, opts);
+}
+
+/// A key record up to its value: EXPIRETIME_MS/IDLE/FREQ as the options ask, the type byte
+/// and the key. `put_value` (or a value written a slice at a time) follows.
+pub fn put_key_head(out: &mut Vec<u8>, key: &[u8], e: &Entry, opts: &WriteOpts) {
     let k = value_kind(&e.value);
     if e.expire_at_ms != NO_EXPIRE {
         out.push(opcode::EXPIRETIME_MS);
@@ -266,7 +273,6 @@ pub fn put_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry, opts: &WriteOpts) {
     }
     out.push(k);
     put_string(out, key, opts.compress);
-    put_value(out, &e.value, opts);
 }
 
 /// What the file header says about the writer.

@@ -8,6 +8,10 @@
 //! start. FLUSHDB/FLUSHALL hand their pending tables over whole (`detach`), which costs no
 //! copy; the walk serialises them later.
 //!
+//! Large hashes and sets are not serialised with their slot: the tracker takes a share of
+//! their elements (`big::Deferred`) and the walk writes them out a slice at a time, so neither
+//! a write nor a walk step stalls the shard for the whole value.
+//!
 //! Keys whose TTL had passed at the start are left out, judged against the start time, so a
 //! key that expires while the job runs is saved whether the walk or a write gets to it first.
 //!
@@ -16,6 +20,7 @@
 
 use std::time::Instant;
 
+use super::big::Deferred;
 use crate::limits::SLOT_COUNT;
 use crate::persist::rdb::write::{put_entry, WriteOpts};
 use crate::store::keyspace::{Entry, SlotTable, SlotTables, NO_EXPIRE};
@@ -51,11 +56,16 @@ pub struct SlotCow {
     cursor: u16,
     /// Tables taken out of the database by a flush while still pending.
     detached: Vec<SlotTable>,
+    /// Large values whose slots are out, still to write (the last one is being written).
+    deferred: Vec<Deferred>,
     /// Expiry is judged against this (unix ms at the start).
     start_ms: u64,
     format: KeyFormat,
     /// Serialised keys not yet handed to the job's sink.
     pub out: Vec<u8>,
+    /// Complete records of large values not yet handed to the sink, each in pieces
+    /// (`big`), handed over as one.
+    pub ready: Vec<Vec<Vec<u8>>>,
     /// Keys written into `out` since the start, and how many of them have a TTL.
     pub keys: u64,
     pub expires: u64,
@@ -81,9 +91,11 @@ impl SlotCow {
             pending_count,
             cursor: 0,
             detached: Vec::new(),
+            deferred: Vec::new(),
             start_ms,
             format,
             out: Vec::new(),
+            ready: Vec::new(),
             keys: 0,
             expires: 0,
         }
@@ -106,7 +118,7 @@ impl SlotCow {
 
     /// Nothing is left to serialise (the output may still wait in `out`).
     pub fn is_walked(&self) -> bool {
-        self.pending_count == 0 && self.detached.is_empty()
+        self.pending_count == 0 && self.detached.is_empty() && self.deferred.is_empty() && self.ready.is_empty()
     }
 
     /// Called before slot `slot` (currently `table`) changes: writes it out if still pending.
@@ -140,7 +152,10 @@ impl SlotCow {
             if e.is_expired(self.start_ms) {
                 continue;
             }
-            self.format.put(&mut self.out, k, e);
+            match Deferred::of(k, e, &self.format) {
+                Some(d) => self.deferred.push(d),
+                None => self.format.put(&mut self.out, k, e),
+            }
             self.keys += 1;
             if e.expire_at_ms != NO_EXPIRE {
                 self.expires += 1;
@@ -148,15 +163,26 @@ impl SlotCow {
         }
     }
 
-    /// The background walk: serialises detached tables, then pending slots in slot order,
-    /// until `out` holds `budget_bytes` or `deadline` passes. Returns whether anything is
-    /// left to walk.
+    /// The background walk: writes out deferred large values, then detached tables, then
+    /// pending slots in slot order, until `out` holds `budget_bytes` or `deadline` passes.
+    /// Returns whether anything is left to walk.
     pub fn save_next(&mut self, tables: &SlotTables<'_>, budget_bytes: usize, deadline: Instant) -> bool {
         let mut checks = 0u32;
         while self.out.len() < budget_bytes {
             // A clock read costs more than a small slot: look at it every few slots.
             checks += 1;
             if checks.is_multiple_of(8) && Instant::now() >= deadline {
+                break;
+            }
+            if let Some(d) = self.deferred.last_mut() {
+                // A record reaches `out` only whole (see `big`).
+                if !d.write_some(&self.format, budget_bytes.saturating_sub(self.out.len()), deadline) {
+                    break;
+                }
+                if let Some(d) = self.deferred.pop() {
+                    self.ready.push(d.into_pieces());
+                }
+                // The walk step ends here: the record counts against its budget.
                 break;
             }
             if let Some(t) = self.detached.pop() {

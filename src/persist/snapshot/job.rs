@@ -87,6 +87,11 @@ pub trait SnapshotSink {
     /// Records of one database may come in any slot order and interleaved with other
     /// databases'. An error aborts the job.
     fn chunk(&mut self, db: usize, bytes: Vec<u8>) -> Result<(), String>;
+    /// One key record of database `db` in pieces (a large value written a slice at a time),
+    /// to be written one after the other with nothing in between.
+    fn record_pieces(&mut self, db: usize, pieces: Vec<Vec<u8>>) -> Result<(), String> {
+        self.chunk(db, pieces.concat())
+    }
     /// Bytes handed over and not yet written out; the walk pauses while this is large.
     fn backlog_bytes(&self) -> u64;
     /// The job ended: Ok after the last chunk, or the error that aborted it. Called once.
@@ -268,6 +273,10 @@ fn advance(
                 let bytes = std::mem::take(&mut c.out);
                 produced += bytes.len();
                 sink.chunk(c.db, bytes)?;
+            }
+            for pieces in std::mem::take(&mut c.ready) {
+                produced += pieces.iter().map(Vec::len).sum::<usize>();
+                sink.record_pieces(c.db, pieces)?;
             }
             c.is_walked()
         };

@@ -31,6 +31,7 @@
 //! Must never: block a shard on file IO for BGSAVE, leave a half-written `dbfilename`, or let
 //! an older background save replace a newer foreground one.
 
+pub mod big;
 pub mod cow;
 mod file;
 pub mod job;

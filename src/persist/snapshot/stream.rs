@@ -32,9 +32,22 @@ use crate::persist::rdb::write::{put_db_header, put_header, Aux};
 /// What the shards' jobs tell the writer.
 pub enum WriterMsg {
     Start(JobStart),
-    Chunk { db: usize, bytes: Vec<u8> },
-    Done { shard: usize },
-    Failed { shard: usize, error: String },
+    Chunk {
+        db: usize,
+        bytes: Vec<u8>,
+    },
+    /// One record in pieces, written one after the other.
+    Pieces {
+        db: usize,
+        pieces: Vec<Vec<u8>>,
+    },
+    Done {
+        shard: usize,
+    },
+    Failed {
+        shard: usize,
+        error: String,
+    },
 }
 
 /// Shared between the sinks and the writer.
@@ -64,6 +77,16 @@ impl SnapshotSink for ChannelSink {
         crate::store::memory::hand_off(&bytes);
         self.flow.in_flight_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         self.tx.send(WriterMsg::Chunk { db, bytes }).map_err(|_| WRITER_GONE.to_owned())
+    }
+    fn record_pieces(&mut self, db: usize, pieces: Vec<Vec<u8>>) -> Result<(), String> {
+        if self.flow.closed.load(Ordering::Relaxed) {
+            return Err(WRITER_GONE.to_owned());
+        }
+        for p in &pieces {
+            crate::store::memory::hand_off(p);
+            self.flow.in_flight_bytes.fetch_add(p.len() as u64, Ordering::Relaxed);
+        }
+        self.tx.send(WriterMsg::Pieces { db, pieces }).map_err(|_| WRITER_GONE.to_owned())
     }
     fn backlog_bytes(&self) -> u64 {
         if self.flow.closed.load(Ordering::Relaxed) {
@@ -158,6 +181,7 @@ pub fn write_streamed(
                 None => return Err(format!("snapshot start from unknown shard {}", s.shard)),
             },
             WriterMsg::Chunk { db, bytes } => early.push((db, bytes)),
+            WriterMsg::Pieces { db, pieces } => early.extend(pieces.into_iter().map(|p| (db, p))),
             WriterMsg::Done { shard } => {
                 finish(shard)?;
                 done += 1;
@@ -215,6 +239,11 @@ pub fn write_streamed(
     while done < nshards {
         match recv()? {
             WriterMsg::Chunk { db, bytes } => put(db, bytes, &mut out)?,
+            WriterMsg::Pieces { db, pieces } => {
+                for p in pieces {
+                    put(db, p, &mut out)?;
+                }
+            }
             WriterMsg::Done { shard } => {
                 finish(shard)?;
                 done += 1;
@@ -281,25 +310,30 @@ pub fn write_resp_streamed(
     let (mut started, mut cur_db) = (false, None);
     let mut head = Vec::new();
     loop {
-        match recv()? {
-            WriterMsg::Start(s) if s.shard == shard && !started => started = true,
-            WriterMsg::Start(s) => return Err(format!("unexpected snapshot start from shard {}", s.shard)),
-            WriterMsg::Chunk { db, bytes } => {
-                if cur_db != Some(db) {
-                    if db >= target.databases {
-                        return Err(format!("snapshot chunk for database {db} out of range"));
-                    }
-                    head.clear();
-                    crate::persist::aof::resp_base::put_select(&mut head, db);
-                    out.write_all(&head).map_err(io_err)?;
-                    cur_db = Some(db);
-                }
-                out.write_all(&bytes).map_err(io_err)?;
-                flow.in_flight_bytes.fetch_sub(bytes.len() as u64, Ordering::Relaxed);
+        let (db, pieces) = match recv()? {
+            WriterMsg::Start(s) if s.shard == shard && !started => {
+                started = true;
+                continue;
             }
+            WriterMsg::Start(s) => return Err(format!("unexpected snapshot start from shard {}", s.shard)),
+            WriterMsg::Chunk { db, bytes } => (db, vec![bytes]),
+            WriterMsg::Pieces { db, pieces } => (db, pieces),
             WriterMsg::Done { shard: s } if s == shard && started => break,
             WriterMsg::Done { shard: s } => return Err(format!("unexpected end of snapshot from shard {s}")),
             WriterMsg::Failed { shard, error } => return Err(format!("shard {shard}: {error}")),
+        };
+        if cur_db != Some(db) {
+            if db >= target.databases {
+                return Err(format!("snapshot chunk for database {db} out of range"));
+            }
+            head.clear();
+            crate::persist::aof::resp_base::put_select(&mut head, db);
+            out.write_all(&head).map_err(io_err)?;
+            cur_db = Some(db);
+        }
+        for bytes in pieces {
+            out.write_all(&bytes).map_err(io_err)?;
+            flow.in_flight_bytes.fetch_sub(bytes.len() as u64, Ordering::Relaxed);
         }
     }
     let f = out.into_inner().map_err(|e| io_err(e.into_error()))?;

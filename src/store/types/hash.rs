@@ -19,13 +19,14 @@
 //! config (limits come in as [`HashLimits`]).
 
 use crate::store::bytes::CompactBytes;
+use crate::store::cow_vec::CowVec;
 use hashbrown::{DefaultHashBuilder, HashTable};
 pub use packed::PackedPairs;
 use std::hash::BuildHasher;
 
 mod packed;
 mod pair;
-use pair::PairBytes;
+pub use pair::PairBytes;
 
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack is converted before it could grow past this.
 pub const LISTPACK_MAX_SAFETY_SIZE_BYTES: usize = 1 << 30;
@@ -255,10 +256,11 @@ impl HashValue {
 
 /// The `hashtable` encoding: pairs in a dense vector, found through a hash index of their
 /// positions. Removing swaps the last pair into the hole, so pairs only ever move towards the
-/// front; [`FieldTable::scan`] walks from the back and relies on that.
+/// front; [`FieldTable::scan`] walks from the back and relies on that. The vector is chunked
+/// (`CowVec`) so a snapshot can share the pairs instead of serialising them all at once.
 #[derive(Clone)]
 pub struct FieldTable {
-    entries: Vec<PairBytes>,
+    entries: CowVec<PairBytes>,
     /// Positions in `entries`, hashed by their field.
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
@@ -286,7 +288,7 @@ const SHRINK_MIN_CAPACITY: usize = 64;
 impl FieldTable {
     pub fn with_capacity(n: usize) -> Self {
         FieldTable {
-            entries: Vec::with_capacity(n),
+            entries: CowVec::with_capacity(n),
             index: HashTable::with_capacity(n),
             hasher: DefaultHashBuilder::default(),
         }
@@ -301,7 +303,7 @@ impl FieldTable {
     }
 
     pub fn heap_size_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<PairBytes>()
+        self.entries.heap_size_bytes()
             + self.index.capacity() * (std::mem::size_of::<u32>() + 1)
             + self.entries.iter().map(PairBytes::heap_size_bytes).sum::<usize>()
     }
@@ -343,13 +345,6 @@ impl FieldTable {
         let pos_u32 = u32::try_from(pos).unwrap_or(u32::MAX);
         assert!(pos_u32 < u32::MAX, "a hash outgrew 2^32 fields");
         let hash = self.hash_of(field);
-        if pos == self.entries.capacity() {
-            // Grow through the allocator's size classes (an eighth to a quarter more each
-            // time) instead of doubling: a large hash carries little spare capacity.
-            let size = std::mem::size_of::<PairBytes>();
-            let cap = (crate::store::memory::size_class_bytes((pos + 1) * size) / size).max(pos + 1);
-            self.entries.reserve_exact(cap - pos);
-        }
         self.entries.push(PairBytes::new(field, value));
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.index.insert_unique(hash, pos_u32, |&i| entries.get(i as usize).map_or(0, |p| hasher.hash_one(p.field())));
@@ -383,13 +378,20 @@ impl FieldTable {
     }
 
     fn maybe_shrink(&mut self) {
-        let cap = self.entries.capacity();
+        // Judged on the index: the pairs' chunks are freed as they empty, the index is not.
+        let cap = self.index.capacity();
         if cap > SHRINK_MIN_CAPACITY && self.entries.len() * SHRINK_FILL_RATIO < cap {
             let target = (self.entries.len() * 2).max(SHRINK_MIN_CAPACITY);
-            self.entries.shrink_to(target);
+            self.entries.shrink_last();
             let (entries, hasher) = (&self.entries, &self.hasher);
             self.index.shrink_to(target, |&i| entries.get(i as usize).map_or(0, |p| hasher.hash_one(p.field())));
         }
+    }
+
+    /// The pairs, shared with the table until either side changes them: what a snapshot
+    /// serialises a slice at a time.
+    pub fn share_pairs(&self) -> CowVec<PairBytes> {
+        self.entries.share()
     }
 
     /// One scan step. The cursor is a position boundary: a step returns the pairs at
@@ -406,7 +408,7 @@ impl FieldTable {
         let len = self.entries.len();
         let start = if cursor == 0 { len } else { usize::try_from(cursor).map_or(len, |c| c.min(len)) };
         let stop = start.saturating_sub(count.max(1));
-        let pairs = self.entries.get(stop..start).unwrap_or_default().iter().rev().map(PairBytes::parts).collect();
+        let pairs = self.entries.range(stop, start).rev().map(PairBytes::parts).collect();
         (pairs, stop as u64)
     }
 

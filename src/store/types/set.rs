@@ -16,6 +16,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use crate::resp::parse::parse_i64_strict;
 use crate::resp::write::fmt_i64;
 use crate::store::bytes::CompactBytes;
+use crate::store::cow_vec::CowVec;
 
 /// One member as a set yields it: intsets hold integers, hashtables hold bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -440,7 +441,9 @@ impl IntSet {
 /// walk, never the other way; new members are appended behind the walk.
 #[derive(Clone)]
 pub struct MemberTable {
-    members: Vec<CompactBytes>,
+    /// Chunked (`CowVec`) so a snapshot can share the members instead of serialising them
+    /// all at once.
+    members: CowVec<CompactBytes>,
     /// Positions into `members`, hashed by the member they name.
     index: HashTable<usize>,
     hasher: DefaultHashBuilder,
@@ -455,7 +458,7 @@ impl std::fmt::Debug for MemberTable {
 impl MemberTable {
     pub fn with_capacity(n: usize) -> Self {
         MemberTable {
-            members: Vec::with_capacity(n),
+            members: CowVec::with_capacity(n),
             index: HashTable::with_capacity(n),
             hasher: DefaultHashBuilder::default(),
         }
@@ -475,6 +478,12 @@ impl MemberTable {
 
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.members.iter().map(|m| m.as_slice())
+    }
+
+    /// The members, shared with the table until either side changes them: what a snapshot
+    /// serialises a slice at a time.
+    pub fn share_members(&self) -> CowVec<CompactBytes> {
+        self.members.share()
     }
 
     fn hash_of(&self, m: &[u8]) -> u64 {
@@ -523,7 +532,7 @@ impl MemberTable {
     /// member into its place and re-pointing that member's index entry.
     fn fill_hole(&mut self, pos: usize) -> Option<CompactBytes> {
         let last = self.members.len().checked_sub(1)?;
-        let removed = self.members.swap_remove(pos);
+        let removed = self.members.swap_remove(pos)?;
         if pos != last {
             let moved_hash = self.hash_of(self.members.get(pos)?.as_slice());
             match self.index.find_mut(moved_hash, |&i| i == last) {
@@ -538,9 +547,10 @@ impl MemberTable {
     /// Gives memory back when a set shrank to under a quarter of its capacity (Redis resizes
     /// its dict when it is under 10% full).
     fn shrink_if_sparse(&mut self) {
+        // Judged on the index: the members' chunks are freed as they empty, the index is not.
         let len = self.members.len();
-        if self.members.capacity() > 16 && len * 4 < self.members.capacity() {
-            self.members.shrink_to(len * 2);
+        if self.index.capacity() > 16 && len * 4 < self.index.capacity() {
+            self.members.shrink_last();
             let (members, hasher) = (&self.members, &self.hasher);
             self.index.shrink_to(len * 2, |&i| members.get(i).map_or(0, |x| hasher.hash_one(x.as_slice())));
         }
@@ -548,9 +558,7 @@ impl MemberTable {
 
     pub fn heap_size_bytes(&self) -> usize {
         let member_bytes: usize = self.members.iter().map(|m| m.heap_size_bytes()).sum();
-        self.members.capacity() * std::mem::size_of::<CompactBytes>()
-            + self.index.capacity() * (std::mem::size_of::<usize>() + 1)
-            + member_bytes
+        self.members.heap_size_bytes() + self.index.capacity() * (std::mem::size_of::<usize>() + 1) + member_bytes
     }
 
     fn assert_valid(&self) {

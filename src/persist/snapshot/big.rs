@@ -1,0 +1,302 @@
+//! Large collections in a snapshot: shared when their slot is written out, serialised later a
+//! slice at a time.
+//!
+//! Serialising a slot is one step that nothing may interrupt (a write waits for it), and a
+//! slot holding a hash, set or sorted set of a million elements took tens of milliseconds:
+//! every client of the shard waited that long. Such values keep their elements in `CowVec`
+//! chunks (a sorted set its node arena), so the
+//! tracker takes a share of them instead (one reference count per thousand elements), and
+//! the walk writes them out in bounded slices. A write to the live value meanwhile copies only
+//! the chunk it touches; the share still reads as of the snapshot's start.
+//!
+//! A record must reach the sink whole (the writer interleaves shards' and databases' chunks),
+//! so a deferred value is built aside and handed over once complete, as pieces of about a
+//! megabyte that the sink writes one after the other: one buffer of tens of megabytes would be
+//! copied whenever it grew, on the shard.
+
+use std::time::Instant;
+
+use super::cow::KeyFormat;
+use crate::persist::aof::resp_base;
+use crate::persist::rdb::write::{put_key_head, put_len, put_string};
+use crate::store::bytes::CompactBytes;
+use crate::store::cow_vec::CowVec;
+use crate::store::keyspace::Entry;
+use crate::store::types::hash::{HashValue, PairBytes};
+use crate::store::types::set::SetValue;
+use crate::store::types::zset::{SharedEntries, ZSetValue};
+use crate::store::value::Value;
+
+/// Values with fewer elements are serialised with their slot: at about 50 ns an element, this
+/// many take some 0.2 ms.
+pub const DEFER_MIN_ELEMENTS: usize = 4096;
+
+/// How many elements a slice writes between two clock reads.
+const ELEMENTS_PER_CHECK: usize = 256;
+/// A record's pieces are closed once they hold this many bytes.
+const PIECE_BYTES: usize = 1 << 20;
+
+enum Elements {
+    Pairs(CowVec<PairBytes>),
+    Members(CowVec<CompactBytes>),
+    /// A sorted set's arena: positions also hold free slots and the header.
+    Scored(SharedEntries),
+}
+
+impl Elements {
+    /// Elements in the value.
+    fn len(&self) -> usize {
+        match self {
+            Elements::Pairs(p) => p.len(),
+            Elements::Members(m) => m.len(),
+            Elements::Scored(z) => z.len(),
+        }
+    }
+
+    /// Positions to walk.
+    fn positions(&self) -> usize {
+        match self {
+            Elements::Scored(z) => z.positions(),
+            _ => self.len(),
+        }
+    }
+}
+
+/// One large value being written out.
+pub struct Deferred {
+    key: Vec<u8>,
+    expire_at_ms: u64,
+    elements: Elements,
+    /// The next position to write.
+    next: usize,
+    /// Elements written so far.
+    items: usize,
+    /// The record so far: closed pieces, then the one being filled.
+    pieces: Vec<Vec<u8>>,
+    record: Vec<u8>,
+}
+
+impl Deferred {
+    /// A share of `e`'s elements when `e` is large enough and keeps them in chunks; the
+    /// record's head (TTL, idle time or frequency, type, key, length) is written now, as it
+    /// stands at the snapshot.
+    pub fn of(key: &[u8], e: &Entry, format: &KeyFormat) -> Option<Deferred> {
+        let elements = match &e.value {
+            Value::Hash(HashValue::Table(t)) if t.len() >= DEFER_MIN_ELEMENTS => Elements::Pairs(t.share_pairs()),
+            Value::Set(SetValue::Table(t)) if t.len() >= DEFER_MIN_ELEMENTS => Elements::Members(t.share_members()),
+            Value::ZSet(ZSetValue::Skiplist(z)) if z.len() >= DEFER_MIN_ELEMENTS => Elements::Scored(z.share_entries()),
+            _ => return None,
+        };
+        let mut record = Vec::new();
+        if let KeyFormat::Rdb(opts) = format {
+            put_key_head(&mut record, key, e, opts);
+            put_len(&mut record, elements.len() as u64);
+        }
+        Some(Deferred {
+            key: key.to_vec(),
+            expire_at_ms: e.expire_at_ms,
+            elements,
+            next: 0,
+            items: 0,
+            pieces: Vec::new(),
+            record,
+        })
+    }
+
+    /// Writes elements until the record grew by `budget_bytes` or `deadline` passed.
+    /// Returns true once the record is complete (then `into_pieces`).
+    pub fn write_some(&mut self, format: &KeyFormat, budget_bytes: usize, deadline: Instant) -> bool {
+        let budget = budget_bytes.max(1);
+        let mut written = 0usize;
+        let total = self.elements.positions();
+        while self.next < total {
+            let end = (self.next + ELEMENTS_PER_CHECK).min(total);
+            let before = self.record.len();
+            self.write_range(format, end);
+            written += self.record.len() - before;
+            if self.record.len() >= PIECE_BYTES {
+                let full = std::mem::replace(&mut self.record, Vec::with_capacity(PIECE_BYTES + PIECE_BYTES / 8));
+                self.pieces.push(full);
+            }
+            if written >= budget || Instant::now() >= deadline {
+                break;
+            }
+        }
+        if self.next < total {
+            return false;
+        }
+        if let KeyFormat::Resp = format {
+            resp_base::put_expire(&mut self.record, &self.key, self.expire_at_ms);
+        }
+        true
+    }
+
+    /// The complete record, in order.
+    pub fn into_pieces(mut self) -> Vec<Vec<u8>> {
+        if !self.record.is_empty() {
+            self.pieces.push(self.record);
+        }
+        self.pieces
+    }
+
+    fn write_range(&mut self, format: &KeyFormat, end: usize) {
+        let (from, total, out, key) = (self.next, self.elements.len(), &mut self.record, &self.key[..]);
+        let items = &mut self.items;
+        match (&self.elements, format) {
+            (Elements::Pairs(p), KeyFormat::Rdb(opts)) => {
+                for pair in p.range(from, end) {
+                    let (f, v) = pair.parts();
+                    put_string(out, f, opts.compress);
+                    put_string(out, v, opts.compress);
+                    *items += 1;
+                }
+            }
+            (Elements::Members(m), KeyFormat::Rdb(opts)) => {
+                for member in m.range(from, end) {
+                    put_string(out, member.as_slice(), opts.compress);
+                    *items += 1;
+                }
+            }
+            (Elements::Scored(z), KeyFormat::Rdb(opts)) => {
+                for (member, score) in z.range(from, end) {
+                    put_string(out, member, opts.compress);
+                    out.extend_from_slice(&score.to_le_bytes());
+                    *items += 1;
+                }
+            }
+            (Elements::Pairs(p), KeyFormat::Resp) => {
+                for pair in p.range(from, end) {
+                    resp_base::put_batch_head(out, b"HMSET", key, total, 2, *items);
+                    let (f, v) = pair.parts();
+                    resp_base::put_bulk(out, f);
+                    resp_base::put_bulk(out, v);
+                    *items += 1;
+                }
+            }
+            (Elements::Members(m), KeyFormat::Resp) => {
+                for member in m.range(from, end) {
+                    resp_base::put_batch_head(out, b"SADD", key, total, 1, *items);
+                    resp_base::put_bulk(out, member.as_slice());
+                    *items += 1;
+                }
+            }
+            (Elements::Scored(z), KeyFormat::Resp) => {
+                for (member, score) in z.range(from, end) {
+                    resp_base::put_batch_head(out, b"ZADD", key, total, 2, *items);
+                    resp_base::put_bulk(out, crate::resp::write::fmt_score(score).as_bytes());
+                    resp_base::put_bulk(out, member);
+                    *items += 1;
+                }
+            }
+        }
+        self.next = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persist::rdb::write::{put_entry, WriteOpts};
+    use crate::store::types::hash::HashLimits;
+
+    fn big_hash(n: usize) -> Entry {
+        let mut h = HashValue::listpack_from_pairs(std::iter::empty());
+        for i in 0..n {
+            h.set(format!("field:{i}").as_bytes(), format!("value:{i}").as_bytes(), HashLimits::default());
+        }
+        Entry::new(Value::Hash(h))
+    }
+
+    fn big_set(n: usize) -> Entry {
+        let s = SetValue::from_members(
+            (0..n).map(|i| format!("m{i}").into_bytes()).collect::<Vec<_>>().iter().map(|m| &m[..]),
+            512,
+        );
+        Entry::new(Value::Set(s))
+    }
+
+    /// Written a slice at a time, the record equals the one-step record of the value as it
+    /// was when the share was taken, whatever happened to the live value since.
+    fn same_as_whole(mut e: Entry, format: KeyFormat) {
+        let mut whole = Vec::new();
+        format.put(&mut whole, b"big", &e);
+        let mut d = Deferred::of(b"big", &e, &format).expect("large enough to defer");
+        // The live value changes under the share.
+        match &mut e.value {
+            Value::Hash(h) => {
+                h.set(b"field:7", b"changed", HashLimits::default());
+                h.remove(b"field:100");
+                h.set(b"new-field", b"x", HashLimits::default());
+            }
+            Value::Set(s) => {
+                s.remove(b"m7");
+                s.add(b"new-member", 512);
+            }
+            _ => unreachable!(),
+        }
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let mut slices = 0;
+        while !d.write_some(&format, 4096, far) {
+            slices += 1;
+        }
+        assert!(slices > 4, "written in slices: {slices}");
+        assert!(d.into_pieces().concat() == whole, "{format:?}: the sliced record differs from the whole one");
+    }
+
+    #[test]
+    fn sliced_sorted_sets_hold_the_members_of_the_start() {
+        use crate::persist::rdb::read::{read_value, LoadLimits, Reader};
+        let lim = crate::store::types::zset::ListpackLimits { max_entries: 128, max_value_bytes: 64 };
+        let mut z = ZSetValue::Listpack(Default::default());
+        let n = DEFER_MIN_ELEMENTS * 2 + 3;
+        for i in 0..n {
+            z.add(i as f64 * 0.5, format!("m{i}").as_bytes(), Default::default(), lim);
+        }
+        // Free arena slots and a reused one, as ZREM then ZADD leave them.
+        for i in (0..n).step_by(5) {
+            z.remove(format!("m{i}").as_bytes());
+        }
+        z.add(-1.0, b"late", Default::default(), lim);
+        let mut e = Entry::new(Value::ZSet(z));
+        let want: Vec<(Vec<u8>, f64)> = match &e.value {
+            Value::ZSet(z) => z.iter().map(|(m, s)| (m.to_vec(), s)).collect(),
+            _ => unreachable!(),
+        };
+        let opts = WriteOpts::default();
+        let format = KeyFormat::Rdb(opts);
+        let mut d = Deferred::of(b"z", &e, &format).expect("large enough to defer");
+        if let Value::ZSet(z) = &mut e.value {
+            z.remove(b"m1");
+            z.add(99.0, b"after", Default::default(), lim);
+        }
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        while !d.write_some(&format, 2048, far) {}
+        let record = d.into_pieces().concat();
+        let mut head = Vec::new();
+        put_key_head(&mut head, b"z", &e, &opts);
+        assert!(record.starts_with(&head));
+        let mut r = Reader::new(&record[head.len()..]);
+        let kind = head[0];
+        let Ok(Some(Value::ZSet(back))) = read_value(&mut r, kind, &LoadLimits::default()) else {
+            panic!("reads back")
+        };
+        assert_eq!(r.remaining(), 0);
+        let got: Vec<(Vec<u8>, f64)> = back.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        assert!(got == want, "the sorted set as it was when shared");
+    }
+
+    #[test]
+    fn sliced_records_equal_whole_ones_for_rdb_and_resp() {
+        let mut e = big_hash(DEFER_MIN_ELEMENTS * 2 + 17);
+        e.expire_at_ms = 1_900_000_000_000;
+        same_as_whole(e, KeyFormat::Rdb(WriteOpts::default()));
+        let mut e = big_hash(DEFER_MIN_ELEMENTS + 5);
+        e.expire_at_ms = 1_900_000_000_000;
+        same_as_whole(e, KeyFormat::Resp);
+        same_as_whole(big_set(DEFER_MIN_ELEMENTS * 3), KeyFormat::Rdb(WriteOpts::default()));
+        same_as_whole(big_set(DEFER_MIN_ELEMENTS + 65), KeyFormat::Resp);
+        let mut rdb = Vec::new();
+        put_entry(&mut rdb, b"small", &big_hash(10), &WriteOpts::default());
+        assert!(Deferred::of(b"small", &big_hash(DEFER_MIN_ELEMENTS - 1), &KeyFormat::Resp).is_none());
+    }
+}
