@@ -2,8 +2,8 @@
 """benches/big_keys_probe.py: latency around a snapshot of a dataset with huge keys.
 
 Usage: big_keys_probe.py PORT MODE [ELEMENTS]
-MODE is `bgsave` or `bgrewriteaof`. Loads a set, a hash and a sorted set of ELEMENTS elements
-(default 1,000,000) and 100,000 short strings. Then, once per huge key: a second connection
+MODE is `bgsave` or `bgrewriteaof`. Loads a set, a hash, a sorted set and a list of ELEMENTS
+elements each (default 1,000,000) and 100,000 short strings. Then, once per huge key: a second connection
 GETs a string in a loop; the probe starts the snapshot, at once writes one element to that
 huge key (timing the reply), waits for the snapshot to end, and stops the loop. A last round
 writes nothing. Prints one JSON line per round:
@@ -56,6 +56,7 @@ def load(conn, n):
         cmds.append(["SADD", "big:set"] + ["m%d" % j for j in r])
         cmds.append(["HSET", "big:hash"] + [x for j in r for x in ("f%d" % j, "v")])
         cmds.append(["ZADD", "big:zset"] + [x for j in r for x in (str(j), "m%d" % j)])
+        cmds.append(["RPUSH", "big:list"] + ["e%d" % j for j in r])
     for i in range(0, 100000, 1000):
         cmds.append(["MSET"] + [x for j in range(i, i + 1000) for x in ("k%d" % j, "x" * 50)])
     pipeline(conn, cmds)
@@ -68,7 +69,8 @@ def main():
     load(conn, n)
     busy = "rdb_bgsave_in_progress" if mode == "bgsave" else "aof_rewrite_in_progress"
     writes = [("big:set", ["SADD", "big:set", "new"]), ("big:hash", ["HSET", "big:hash", "new", "1"]),
-              ("big:zset", ["ZADD", "big:zset", "1", "new"]), ("none", None)]
+              ("big:zset", ["ZADD", "big:zset", "1", "new"]), ("big:list", ["LPUSH", "big:list", "new"]),
+              ("none", None)]
     for key, write in writes:
         stop = threading.Event()
         window = []

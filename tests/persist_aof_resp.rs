@@ -103,12 +103,14 @@ fn extra_keys(c: &mut RawConn) {
         let mut h = vec!["HSET".to_string(), "0:bigh".into()];
         let mut st = vec!["SADD".to_string(), "0:bigs".into()];
         let mut z = vec!["ZADD".to_string(), "0:bigz".into()];
+        let mut l = vec!["RPUSH".to_string(), "0:bigl".into()];
         for i in base..base + 500 {
             h.extend([format!("f{i}"), format!("v{i}")]);
             st.push(format!("m{i}"));
             z.extend([format!("{}", (i % 613) as f64 / 7.0), format!("m{i}")]);
+            l.push(format!("e{i}"));
         }
-        for c in [h, st, z] {
+        for c in [h, st, z, l] {
             cmds.push(c.iter().map(|s| s.as_bytes().to_vec()).collect());
         }
     }

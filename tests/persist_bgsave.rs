@@ -4,7 +4,7 @@
 //! away and flushed. The dump must hold exactly the dataset as of the BGSAVE: Tessera
 //! restarted on it and redis-server started on it both answer the same `DEBUG DIGEST` and
 //! key counts as a redis-server that only ever saw that dataset, and `redis-check-rdb`
-//! accepts the file. Large hashes, sets and sorted sets (written out a slice at a time) are among them,
+//! accepts the file. Large hashes, sets, sorted sets and lists (written out a slice at a time) are among them,
 //! changed, deleted and flushed right after the reply too.
 
 mod common;
@@ -44,8 +44,8 @@ fn version0(db: usize, n: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
 /// Elements per large hash or set: above the size that snapshots write out a slice at a time.
 const BIG_ELEMENTS: usize = 20_000;
 
-/// Large hashes, sets and sorted sets in `db` (`{db}:bigh:{j}`, `{db}:bigs:{j}`,
-/// `{db}:bigz:{j}`), the odd ones with a TTL.
+/// Large hashes, sets, sorted sets and lists in `db` (`{db}:bigh:{j}`, `{db}:bigs:{j}`,
+/// `{db}:bigz:{j}`, `{db}:bigl:{j}`), the odd ones with a TTL.
 fn big_keys0(db: usize, count: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
     let mut cmds = vec![cmd(&["SELECT", &db.to_string()])];
     for j in 0..count {
@@ -53,19 +53,23 @@ fn big_keys0(db: usize, count: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
             let mut h = vec!["HSET".to_string(), format!("{db}:bigh:{j}")];
             let mut s = vec!["SADD".to_string(), format!("{db}:bigs:{j}")];
             let mut z = vec!["ZADD".to_string(), format!("{db}:bigz:{j}")];
+            let mut l = vec!["RPUSH".to_string(), format!("{db}:bigl:{j}")];
             for i in base..base + 500 {
                 h.push(format!("field:{i}"));
                 h.push(format!("value:{j}:{i}"));
                 s.push(format!("member:{j}:{i}"));
                 z.push(format!("{}", (i * 37) % 1000));
                 z.push(format!("member:{j}:{i}"));
+                l.push(format!("element:{j}:{i}"));
             }
-            for c in [h, s, z] {
+            for c in [h, s, z, l] {
                 cmds.push(cmd(&c.iter().map(String::as_str).collect::<Vec<_>>()));
             }
         }
         if j % 2 == 1 {
-            for k in [format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}")] {
+            for k in
+                [format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}"), format!("{db}:bigl:{j}")]
+            {
                 cmds.push(cmd(&["PEXPIREAT", &k, &deadline_ms.to_string()]));
             }
         }
@@ -80,10 +84,14 @@ fn big_keys1(db: usize, count: usize) -> Vec<Vec<Vec<u8>>> {
     let mut cmds = vec![cmd(&["SELECT", &db.to_string()])];
     for j in 0..count {
         let (h, st, z) = (format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}"));
+        let l = format!("{db}:bigl:{j}");
         if j == 0 {
-            cmds.push(cmd(&["DEL", &h, &st, &z]));
+            cmds.push(cmd(&["DEL", &h, &st, &z, &l]));
             continue;
         }
+        cmds.push(cmd(&["LPUSH", &l, "new-head"]));
+        cmds.push(cmd(&["RPOP", &l]));
+        cmds.push(cmd(&["LSET", &l, "5000", "changed"]));
         for i in (0..BIG_ELEMENTS).step_by(997) {
             cmds.push(cmd(&["HSET", &h, &format!("field:{i}"), "changed", &format!("new:{i}"), "x"]));
             cmds.push(cmd(&["HDEL", &h, &format!("field:{}", i + 1)]));
@@ -92,7 +100,7 @@ fn big_keys1(db: usize, count: usize) -> Vec<Vec<Vec<u8>>> {
             cmds.push(cmd(&["ZADD", &z, "5000", &format!("member:{j}:{i}"), "-1", &format!("new:{i}")]));
             cmds.push(cmd(&["ZREM", &z, &format!("member:{j}:{}", i + 1)]));
         }
-        for k in [&h, &st, &z] {
+        for k in [&h, &st, &z, &l] {
             cmds.push(cmd(&["PERSIST", k]));
         }
     }
@@ -163,7 +171,7 @@ fn bgsave_is_the_dataset_as_of_its_start() {
     let mut rc = reference.raw();
     pipeline(&mut rc, &load);
     let expected = fingerprint(&mut rc);
-    assert_eq!(expected.1[0] as usize, KEYS_DB0 + 18);
+    assert_eq!(expected.1[0] as usize, KEYS_DB0 + 24);
 
     let dir = TempDir::new("bgsave-cow");
     let t = Server::start_in(&Spec::tessera(2).args(&DEBUG), dir.path()).expect("start tessera");

@@ -211,40 +211,74 @@ fn node_exceeds(fill: i32, bytes: usize, count: usize) -> bool {
 
 /// A list as quicklist-2 nodes, grouped as Redis groups elements pushed at the tail.
 fn put_list(out: &mut Vec<u8>, l: &ListValue, opts: &WriteOpts) {
-    enum Node {
-        Packed(Vec<u8>),
-        Plain(Vec<u8>),
-    }
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut cur = Listpack::new();
+    let mut p = ListPacker::new(opts.list_fill);
     for e in l.iter() {
+        p.push(e);
+    }
+    p.finish();
+    put_len(out, p.nodes() as u64);
+    for i in 0..p.nodes() {
+        p.put_node(out, i, opts.compress);
+    }
+}
+
+enum PackedNode {
+    Packed(Vec<u8>),
+    Plain(Vec<u8>),
+}
+
+/// Groups a list's elements into quicklist-2 nodes the way Redis does, one element at a time
+/// (so a snapshot can pack a large list over several slices), then writes them out.
+pub struct ListPacker {
+    fill: i32,
+    cur: Listpack,
+    nodes: Vec<PackedNode>,
+}
+
+impl ListPacker {
+    pub fn new(fill: i32) -> ListPacker {
+        ListPacker { fill, cur: Listpack::new(), nodes: Vec::new() }
+    }
+
+    pub fn push(&mut self, e: &[u8]) {
         if e.len() >= PLAIN_ELEMENT_BYTES {
-            if !cur.is_empty() {
-                nodes.push(Node::Packed(std::mem::take(&mut cur).into_bytes()));
+            if !self.cur.is_empty() {
+                self.nodes.push(PackedNode::Packed(std::mem::take(&mut self.cur).into_bytes()));
             }
-            nodes.push(Node::Plain(e.to_vec()));
-            continue;
+            self.nodes.push(PackedNode::Plain(e.to_vec()));
+            return;
         }
-        let grown = cur.bytes() + e.len() + NODE_ESTIMATE_OVERHEAD_BYTES;
-        if !cur.is_empty() && node_exceeds(opts.list_fill, grown, cur.len() + 1) {
-            nodes.push(Node::Packed(std::mem::take(&mut cur).into_bytes()));
+        let grown = self.cur.bytes() + e.len() + NODE_ESTIMATE_OVERHEAD_BYTES;
+        if !self.cur.is_empty() && node_exceeds(self.fill, grown, self.cur.len() + 1) {
+            self.nodes.push(PackedNode::Packed(std::mem::take(&mut self.cur).into_bytes()));
         }
-        cur.append_str(e);
+        self.cur.append_str(e);
     }
-    if !cur.is_empty() {
-        nodes.push(Node::Packed(cur.into_bytes()));
+
+    /// Closes the last node; call once, after the last `push`.
+    pub fn finish(&mut self) {
+        if !self.cur.is_empty() {
+            self.nodes.push(PackedNode::Packed(std::mem::take(&mut self.cur).into_bytes()));
+        }
     }
-    put_len(out, nodes.len() as u64);
-    for n in &nodes {
-        match n {
-            Node::Packed(lp) => {
+
+    /// Nodes made so far (all of them after `finish`): the length the value starts with.
+    pub fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Writes node `i` (container kind and listpack or plain element).
+    pub fn put_node(&self, out: &mut Vec<u8>, i: usize, compress: bool) {
+        match self.nodes.get(i) {
+            Some(PackedNode::Packed(lp)) => {
                 put_len(out, QUICKLIST_NODE_PACKED);
-                put_string(out, lp, opts.compress);
+                put_string(out, lp, compress);
             }
-            Node::Plain(e) => {
+            Some(PackedNode::Plain(e)) => {
                 put_len(out, QUICKLIST_NODE_PLAIN);
-                put_string(out, e, opts.compress);
+                put_string(out, e, compress);
             }
+            None => {}
         }
     }
 }
