@@ -4,7 +4,7 @@
 //! away and flushed. The dump must hold exactly the dataset as of the BGSAVE: Tessera
 //! restarted on it and redis-server started on it both answer the same `DEBUG DIGEST` and
 //! key counts as a redis-server that only ever saw that dataset, and `redis-check-rdb`
-//! accepts the file. Large hashes, sets, sorted sets and lists (written out a slice at a time) are among them,
+//! accepts the file. Large hashes, sets, sorted sets, lists and streams (written out a slice at a time) are among them,
 //! changed, deleted and flushed right after the reply too.
 
 mod common;
@@ -66,6 +66,12 @@ fn big_keys0(db: usize, count: usize, deadline_ms: u64) -> Vec<Vec<Vec<u8>>> {
                 cmds.push(cmd(&c.iter().map(String::as_str).collect::<Vec<_>>()));
             }
         }
+        if j < 2 {
+            // A stream over the deferral size too (its nodes hold 100 entries each).
+            for i in 0..6_000 {
+                cmds.push(cmd(&["XADD", &format!("{db}:bigx:{j}"), &format!("1-{}", i + 1), "f", &format!("v{i}")]));
+            }
+        }
         if j % 2 == 1 {
             for k in
                 [format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}"), format!("{db}:bigl:{j}")]
@@ -85,9 +91,16 @@ fn big_keys1(db: usize, count: usize) -> Vec<Vec<Vec<u8>>> {
     for j in 0..count {
         let (h, st, z) = (format!("{db}:bigh:{j}"), format!("{db}:bigs:{j}"), format!("{db}:bigz:{j}"));
         let l = format!("{db}:bigl:{j}");
+        let x = format!("{db}:bigx:{j}");
         if j == 0 {
-            cmds.push(cmd(&["DEL", &h, &st, &z, &l]));
+            cmds.push(cmd(&["DEL", &h, &st, &z, &l, &x]));
             continue;
+        }
+        if j == 1 {
+            cmds.push(cmd(&["XADD", &x, "2-1", "f", "after"]));
+            cmds.push(cmd(&["XDEL", &x, "1-7", "1-3000"]));
+            cmds.push(cmd(&["XGROUP", "CREATE", &x, "g", "0"]));
+            cmds.push(cmd(&["XTRIM", &x, "MAXLEN", "5000"]));
         }
         cmds.push(cmd(&["LPUSH", &l, "new-head"]));
         cmds.push(cmd(&["RPOP", &l]));
@@ -171,7 +184,7 @@ fn bgsave_is_the_dataset_as_of_its_start() {
     let mut rc = reference.raw();
     pipeline(&mut rc, &load);
     let expected = fingerprint(&mut rc);
-    assert_eq!(expected.1[0] as usize, KEYS_DB0 + 24);
+    assert_eq!(expected.1[0] as usize, KEYS_DB0 + 26);
 
     let dir = TempDir::new("bgsave-cow");
     let t = Server::start_in(&Spec::tessera(2).args(&DEBUG), dir.path()).expect("start tessera");

@@ -25,9 +25,19 @@ fn put_id_raw(out: &mut Vec<u8>, id: StreamId) {
 pub fn put_stream(out: &mut Vec<u8>, s: &StreamValue, compress: bool) {
     put_len(out, s.node_count() as u64);
     for (master, lp) in s.nodes() {
-        put_string(out, &master.to_be_bytes(), compress);
-        put_string(out, lp, compress);
+        put_stream_node(out, master, lp, compress);
     }
+    put_stream_tail(out, s, compress);
+}
+
+/// One node of a stream's body: its master ID and its listpack.
+pub fn put_stream_node(out: &mut Vec<u8>, master: StreamId, lp: &[u8], compress: bool) {
+    put_string(out, &master.to_be_bytes(), compress);
+    put_string(out, lp, compress);
+}
+
+/// What follows a stream's nodes: length, IDs, counters, and the consumer groups.
+pub fn put_stream_tail(out: &mut Vec<u8>, s: &StreamValue, compress: bool) {
     put_len(out, s.len() as u64);
     for id in [s.last_id(), s.first_id(), s.max_deleted_entry_id()] {
         put_len(out, id.ms);

@@ -9,7 +9,9 @@
 //! the walk writes them out in bounded slices. A write to the live value meanwhile copies only
 //! the chunk it touches; the share still reads as of the snapshot's start. A list is copied
 //! instead (a memcpy of its nodes, milliseconds), and regrouped into Redis's nodes a slice at
-//! a time, which is the part that took long. Streams are still serialised with their slot.
+//! a time, which is the part that took long. A stream in an RDB snapshot is copied too (its
+//! nodes are listpacks already) and its nodes written a slice at a time; RESP bases write
+//! streams with their slot.
 //!
 //! A record must reach the sink whole (the writer interleaves shards' and databases' chunks),
 //! so a deferred value is built aside and handed over once complete, as pieces of about a
@@ -20,6 +22,7 @@ use std::time::Instant;
 
 use super::cow::KeyFormat;
 use crate::persist::aof::resp_base;
+use crate::persist::rdb::stream::{put_stream_node, put_stream_tail};
 use crate::persist::rdb::write::{put_key_head, put_len, put_string, ListPacker};
 use crate::store::bytes::CompactBytes;
 use crate::store::cow_vec::CowVec;
@@ -27,6 +30,7 @@ use crate::store::keyspace::Entry;
 use crate::store::types::hash::{HashValue, PairBytes};
 use crate::store::types::list::ListValue;
 use crate::store::types::set::SetValue;
+use crate::store::types::stream::{StreamId, StreamValue};
 use crate::store::types::zset::{SharedEntries, ZSetValue};
 use crate::store::value::Value;
 
@@ -48,9 +52,19 @@ enum Elements {
     /// shared: its elements must be regrouped into Redis's nodes, which is what takes long.
     /// RDB positions are the elements (packed into nodes), then the nodes (written out).
     List(Box<ListCopy>),
+    /// A stream in an RDB snapshot, copied (its nodes are listpacks already: a memcpy). Its
+    /// positions are its nodes, then one for what follows them (metadata, groups). RESP bases
+    /// write streams with their slot.
+    Stream(Box<StreamCopy>),
 }
 
-pub struct ListCopy {
+struct StreamCopy {
+    stream: StreamValue,
+    /// The master ID of the last node written.
+    last: Option<StreamId>,
+}
+
+struct ListCopy {
     list: ListValue,
     rdb: bool,
     packer: ListPacker,
@@ -65,6 +79,7 @@ impl Elements {
             Elements::Members(m) => m.len(),
             Elements::Scored(z) => z.len(),
             Elements::List(l) => l.list.len(),
+            Elements::Stream(s) => s.stream.len(),
         }
     }
 
@@ -74,6 +89,7 @@ impl Elements {
             Elements::Scored(z) => z.positions(),
             Elements::List(l) if l.rdb && !l.packed => l.list.len() + 1,
             Elements::List(l) if l.rdb => l.list.len() + l.packer.nodes(),
+            Elements::Stream(s) => s.stream.node_count() + 1,
             _ => self.len(),
         }
     }
@@ -82,6 +98,7 @@ impl Elements {
     fn step(&self, at: usize) -> usize {
         match self {
             Elements::List(l) if l.rdb && at >= l.list.len() => 4,
+            Elements::Stream(_) => 16,
             _ => ELEMENTS_PER_CHECK,
         }
     }
@@ -122,14 +139,19 @@ impl Deferred {
                     packed: false,
                 }))
             }
+            Value::Stream(st) if st.len() >= DEFER_MIN_ELEMENTS && matches!(format, KeyFormat::Rdb(_)) => {
+                Elements::Stream(Box::new(StreamCopy { stream: StreamValue::clone(st), last: None }))
+            }
             _ => return None,
         };
         let mut record = Vec::new();
         if let KeyFormat::Rdb(opts) = format {
             put_key_head(&mut record, key, e, opts);
-            // A list's length is its node count, known once it is packed.
-            if !matches!(elements, Elements::List(_)) {
-                put_len(&mut record, elements.len() as u64);
+            match &elements {
+                // A list's length is its node count, known once it is packed.
+                Elements::List(_) => {}
+                Elements::Stream(s) => put_len(&mut record, s.stream.node_count() as u64),
+                _ => put_len(&mut record, elements.len() as u64),
             }
         }
         Some(Deferred {
@@ -181,6 +203,21 @@ impl Deferred {
     fn write_range(&mut self, format: &KeyFormat, end: usize) {
         let (from, total, out, key) = (self.next, self.elements.len(), &mut self.record, &self.key[..]);
         let items = &mut self.items;
+        if let (Elements::Stream(s), KeyFormat::Rdb(opts)) = (&mut self.elements, format) {
+            let nodes = s.stream.node_count();
+            let stop = end.min(nodes);
+            let mut last = s.last;
+            for (master, lp) in s.stream.nodes_after(last).take(stop.saturating_sub(from)) {
+                put_stream_node(out, master, lp, opts.compress);
+                last = Some(master);
+            }
+            s.last = last;
+            if end > nodes {
+                put_stream_tail(out, &s.stream, opts.compress);
+            }
+            self.next = end;
+            return;
+        }
         if let Elements::List(l) = &mut self.elements {
             let n = l.list.len();
             match format {
@@ -250,7 +287,7 @@ impl Deferred {
                     *items += 1;
                 }
             }
-            (Elements::List(_), _) => {}
+            (Elements::List(_), _) | (Elements::Stream(_), _) => {}
             (Elements::Scored(z), KeyFormat::Resp) => {
                 for (member, score) in z.range(from, end) {
                     resp_base::put_batch_head(out, b"ZADD", key, total, 2, *items);
@@ -382,6 +419,36 @@ mod tests {
             assert!(slices > 4, "written in slices: {slices}");
             assert!(d.into_pieces().concat() == whole, "{format:?}: the sliced list differs from the whole one");
         }
+    }
+
+    #[test]
+    fn sliced_streams_equal_whole_ones() {
+        use crate::store::types::stream::{IdRequest, NodeLimits};
+        let mut st = StreamValue::new();
+        for i in 0..DEFER_MIN_ELEMENTS * 2 + 7 {
+            let v = format!("value-{i}");
+            st.append(&[b"field", v.as_bytes()], IdRequest::Auto, 1_000 + i as u64, NodeLimits::default())
+                .expect("append");
+        }
+        assert!(st.create_group(b"g", StreamId { ms: 1_500, seq: 0 }, -1));
+        st.delete_ids(&[StreamId { ms: 1_010, seq: 0 }]);
+        let mut e = Entry::new(Value::Stream(Box::new(st)));
+        let format = KeyFormat::Rdb(WriteOpts::default());
+        let mut whole = Vec::new();
+        format.put(&mut whole, b"bigstream", &e);
+        let mut d = Deferred::of(b"bigstream", &e, &format).expect("large enough to defer");
+        assert!(Deferred::of(b"bigstream", &e, &KeyFormat::Resp).is_none(), "RESP bases write streams whole");
+        if let Value::Stream(st) = &mut e.value {
+            st.append(&[b"f", b"after"], IdRequest::Auto, 99_999, NodeLimits::default()).expect("append");
+            st.delete_ids(&[StreamId { ms: 1_020, seq: 0 }]);
+        }
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let mut slices = 0;
+        while !d.write_some(&format, 2048, far) {
+            slices += 1;
+        }
+        assert!(slices > 4, "written in slices: {slices}");
+        assert!(d.into_pieces().concat() == whole, "the sliced stream differs from the whole one");
     }
 
     #[test]

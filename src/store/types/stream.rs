@@ -561,6 +561,14 @@ impl StreamValue {
         self.nodes.iter().map(|(&k, n)| (k, n.listpack().as_bytes()))
     }
 
+    /// The nodes whose master ID is above `after` (every node for None), as `nodes` gives
+    /// them: where a snapshot writing a stream a slice at a time resumes.
+    pub fn nodes_after(&self, after: Option<StreamId>) -> impl Iterator<Item = (StreamId, &[u8])> + '_ {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        self.nodes.range((from, Unbounded)).map(|(&k, n)| (k, n.listpack().as_bytes()))
+    }
+
     /// Rebuilds a stream from persisted parts: nodes as (master ID, listpack bytes) and the
     /// metadata. Every node's layout is checked, and `length` must be the sum of the live
     /// counters. Consumer groups are added afterwards (`create_group`, `ConsumerGroup::load`).
