@@ -8,9 +8,10 @@
 //! start. FLUSHDB/FLUSHALL hand their pending tables over whole (`detach`), which costs no
 //! copy; the walk serialises them later.
 //!
-//! Large hashes and sets are not serialised with their slot: the tracker takes a share of
-//! their elements (`big::Deferred`) and the walk writes them out a slice at a time, so neither
-//! a write nor a walk step stalls the shard for the whole value.
+//! Large hashes, sets, sorted sets, lists and (in RDB) streams are not serialised with their
+//! slot: the tracker takes a share or a copy of them (`big::Deferred`) and the walk writes them
+//! out a slice at a time, so neither a write nor a walk step stalls the shard for the whole
+//! value.
 //!
 //! Keys whose TTL had passed at the start are left out, judged against the start time, so a
 //! key that expires while the job runs is saved whether the walk or a write gets to it first.
