@@ -219,6 +219,20 @@ impl State {
         self.nodes[ino as usize].mtime = SystemTime::now();
     }
 
+    /// Unlinks `name` from `parent`: a file (`dir` false) or an empty directory (`dir` true).
+    fn remove(&mut self, parent: INodeNo, name: &OsStr, dir: bool) -> Result<(), Errno> {
+        let ino = self.lookup(parent, name)?;
+        match (&self.nodes[ino as usize].body, dir) {
+            (Body::Dir(_), false) => return Err(Errno::EISDIR),
+            (Body::File(_), true) => return Err(Errno::ENOTDIR),
+            (Body::Dir(_), true) if !self.is_empty_dir(ino) => return Err(Errno::ENOTEMPTY),
+            _ => {}
+        }
+        self.dir(parent)?.entries.remove(name);
+        self.touch(parent.0);
+        Ok(())
+    }
+
     fn is_empty_dir(&self, ino: u64) -> bool {
         matches!(&self.nodes[ino as usize].body, Body::Dir(d) if d.entries.is_empty())
     }
@@ -288,6 +302,13 @@ struct PowerFs {
 impl PowerFs {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn reply_empty(reply: ReplyEmpty, r: Result<(), Errno>) {
+    match r {
+        Ok(()) => reply.ok(),
+        Err(e) => reply.error(e),
     }
 }
 
@@ -387,40 +408,11 @@ impl Filesystem for PowerFs {
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        let mut st = self.lock();
-        let r = (|| {
-            let ino = st.lookup(parent, name)?;
-            if matches!(st.nodes[ino as usize].body, Body::Dir(_)) {
-                return Err(Errno::EISDIR);
-            }
-            st.dir(parent)?.entries.remove(name);
-            st.touch(parent.0);
-            Ok(())
-        })();
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply_empty(reply, self.lock().remove(parent, name, false));
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        let mut st = self.lock();
-        let r = (|| {
-            let ino = st.lookup(parent, name)?;
-            if !matches!(st.nodes[ino as usize].body, Body::Dir(_)) {
-                return Err(Errno::ENOTDIR);
-            }
-            if !st.is_empty_dir(ino) {
-                return Err(Errno::ENOTEMPTY);
-            }
-            st.dir(parent)?.entries.remove(name);
-            st.touch(parent.0);
-            Ok(())
-        })();
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply_empty(reply, self.lock().remove(parent, name, true));
     }
 
     fn rename(
@@ -461,10 +453,7 @@ impl Filesystem for PowerFs {
             st.touch(newparent.0);
             Ok(())
         })();
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply_empty(reply, r);
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
