@@ -11,7 +11,8 @@
 # Per repeat, per server (interleaved so drift hits all alike), a fresh server in a fresh
 # directory: redis-server, tessera --shards 1; once for BGSAVE (AOF off) and once for
 # BGREWRITEAOF (appendonly yes, everysec). Servers on cpu 1, the probe on cpu 0 when there are
-# 2+ cpus. Medians over repeats.
+# 2+ cpus. Medians over repeats. Then each server's last BGSAVE dump is loaded by both servers,
+# timed from spawn to the first PONG.
 #
 # Owns: its servers (started here, stopped by pid, on free ports) and their temp directories.
 # Never: touches other processes. Rewrites the "big_keys.sh" section of benches/RESULTS.md
@@ -48,6 +49,20 @@ start_server() { # start_server WHO MODE DIR PORT
   wait_ping "$4" || { echo "$1 did not start:"; cat "$3/log"; exit 1; }
 }
 stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
+# load_row WHO DUMP_BY REP: starts WHO on a copy of the dump DUMP_BY wrote in round REP and
+# appends how long it took to answer PONG (loading included) to ROWS.
+load_row() {
+  local dir="$WORK/load" port t0 ms
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$WORK/dump-$2-$3.rdb" "$dir/dump.rdb"
+  port=$(free_port)
+  t0=$(date +%s%N)
+  start_server "$1" load "$dir" "$port"
+  until redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; do sleep 0.005; done
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  [ "$(redis-cli -p "$port" zcard big:zset)" = "$((ELEMENTS + 1))" ] || { echo "$1 loaded a wrong big:zset"; exit 1; }
+  stop_server
+  echo "{\"who\": \"$1\", \"mode\": \"load\", \"rep\": $3, \"key\": \"$2\", \"load_ms\": $ms}" | tee -a "$ROWS"
+}
 
 ROWS="$WORK/rows.jsonl"
 : >"$ROWS"
@@ -62,8 +77,12 @@ for rep in $(seq 1 "$REPEATS"); do
           echo "{\"who\": \"$who\", \"mode\": \"$mode\", \"rep\": $rep, ${line#\{}" | tee -a "$ROWS"
         done
       stop_server
+      [ "$mode" = bgsave ] && mv "$dir/dump.rdb" "$WORK/dump-$who-$rep.rdb"
       rm -rf "$dir"
     done
+  done
+  for by in redis tessera; do
+    for who in redis tessera; do load_row "$who" "$by" "$rep"; done
   done
 done
 
@@ -90,6 +109,11 @@ for mode in ("bgsave", "bgrewriteaof"):
         lines.append(f"| {mode.upper()} | {key} | {med('redis', mode, key, 'write_ms'):.2f} | {med('tessera', mode, key, 'write_ms'):.2f} | "
                      f"{med('redis', mode, key, 'get_max_ms'):.2f} | {med('tessera', mode, key, 'get_max_ms'):.2f} | "
                      f"{med('redis', mode, key, 'get_p99_ms'):.2f} | {med('tessera', mode, key, 'get_p99_ms'):.2f} |")
+lines += ["", "Loading the last BGSAVE's dump (the four huge keys and the strings): spawn to first PONG, ms. Redis writes",
+          "sorted sets highest first, so that loading inserts each member at the head; so does Tessera.", "",
+          "| dump written by | Redis loads it | Tessera loads it |", "|---|---:|---:|"]
+for by in ("redis", "tessera"):
+    lines.append(f"| {by} | {med('redis', 'load', by, 'load_ms'):.0f} | {med('tessera', 'load', by, 'load_ms'):.0f} |")
 sys.path.insert(0, "benches")
 from results_section import write_section
 write_section("big_keys.sh", lines)

@@ -15,6 +15,7 @@
 
 use crate::store::keyspace::{Entry, NO_EXPIRE};
 use crate::store::types::stream::{StreamId, StreamValue};
+use crate::store::types::zset::ZSetValue;
 use crate::store::value::{StrValue, Value};
 
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`: elements (or pairs) per rebuilding command.
@@ -109,10 +110,16 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
         }
         Value::List(l) => put_batched(out, b"RPUSH", key, l.len(), 1, l.iter(), put_bulk),
         Value::Set(s) => put_batched(out, b"SADD", key, s.len(), 1, s.iter(), |o, m| put_bulk(o, m.as_bytes(&mut tmp))),
-        Value::ZSet(z) => put_batched(out, b"ZADD", key, z.len(), 2, z.iter(), |o, (m, score)| {
-            put_bulk(o, crate::resp::write::fmt_score(score).as_bytes());
-            put_bulk(o, m);
-        }),
+        Value::ZSet(z) => {
+            // Listpacks in order, as Redis writes them; skiplists highest first, as in RDB
+            // files (Redis walks its dict here): loading then inserts each member at the head.
+            let from_top = matches!(z, ZSetValue::Skiplist(_));
+            let members = z.iter_from(if from_top { z.len().saturating_sub(1) } else { 0 }, from_top);
+            put_batched(out, b"ZADD", key, z.len(), 2, members, |o, (m, score)| {
+                put_bulk(o, crate::resp::write::fmt_score(score).as_bytes());
+                put_bulk(o, m);
+            })
+        }
         Value::Hash(h) => put_batched(out, b"HMSET", key, h.len(), 2, h.iter(), |o, (f, x)| {
             put_bulk(o, f);
             put_bulk(o, x);

@@ -16,7 +16,7 @@ mod listpack;
 mod skiplist;
 
 pub use listpack::Listpack;
-pub use skiplist::{cmp_entry, SharedEntries, SortedSet};
+pub use skiplist::{cmp_entry, SharedEntries, SortedSet, WalkCursor};
 
 use crate::store::bytes::CompactBytes;
 use std::cmp::Ordering;

@@ -88,7 +88,12 @@ impl Entries {
 pub struct SharedEntries {
     nodes: CowVec<Node, ARENA_CHUNK_SHIFT>,
     len: usize,
+    tail: u32,
 }
+
+/// Where a walk of `SharedEntries` goes on: the node to visit next.
+#[derive(Clone, Copy, Debug)]
+pub struct WalkCursor(u32);
 
 impl SharedEntries {
     /// Members in the set.
@@ -100,15 +105,24 @@ impl SharedEntries {
         self.len == 0
     }
 
-    /// Arena positions (members, free slots and the header).
-    pub fn positions(&self) -> usize {
-        self.nodes.len()
+    /// A cursor at the highest member (the order Redis writes skiplists in: loading then
+    /// inserts every member at the head).
+    pub fn highest(&self) -> WalkCursor {
+        WalkCursor(self.tail)
     }
 
-    /// The members at arena positions `from..to`, with their scores, in arena order.
-    pub fn range(&self, from: usize, to: usize) -> impl Iterator<Item = (&[u8], f64)> + '_ {
-        let from = from.max(1); // position 0 is the header
-        self.nodes.range(from, to).filter(|n| !n.levels.is_empty()).map(|n| (n.member.as_slice(), n.score))
+    /// Up to `count` members from `at` downwards, with their scores; `at` moves past them.
+    pub fn walk_down<'a>(&'a self, at: &'a mut WalkCursor, count: usize) -> impl Iterator<Item = (&'a [u8], f64)> + 'a {
+        let nodes = &self.nodes;
+        std::iter::from_fn(move || {
+            if at.0 == NIL {
+                return None;
+            }
+            let n = &nodes[at.0 as usize];
+            at.0 = n.backward;
+            Some((n.member.as_slice(), n.score))
+        })
+        .take(count)
     }
 }
 
@@ -635,7 +649,7 @@ impl SortedSet {
     /// The arena, shared until either side changes it: what a snapshot serialises a slice at
     /// a time (in arena order, which loading does not depend on).
     pub fn share_entries(&self) -> SharedEntries {
-        SharedEntries { nodes: self.scores.nodes.share(), len: self.len }
+        SharedEntries { nodes: self.scores.nodes.share(), len: self.len, tail: self.tail }
     }
 
     pub fn heap_size_bytes(&self) -> usize {
