@@ -39,3 +39,7 @@ pub const STRING_MAX_SIZE_BYTES: usize = 512 * 1024 * 1024;
 /// At most this many atomic cross-shard commands run in one batch under one freeze
 /// (`shard::coord`): bounds how long the batch holds its shards.
 pub const ATOMIC_BATCH_MAX_COMMANDS: usize = 128;
+
+/// At most this many cross-shard transactions (EXEC) run in one batch under one freeze
+/// (`shard::txn`): bounds how long the batch holds its shards.
+pub const EXEC_BATCH_MAX_TRANSACTIONS: usize = 64;

@@ -7,9 +7,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::crash::assert_check_aof;
+use common::crash::{assert_check_aof, check_pair, start_pair_writer, PairStep};
 use common::dataset::*;
 use common::{keys_on_shard, RawConn, Reply, Server, Spec, TempDir};
 
@@ -173,25 +175,6 @@ fn a_rewrite_on_one_shard_keeps_complete_transactions() {
     assert_check_aof(dir.path());
 }
 
-/// Writer `t` runs EXEC (INCR a, INCR b) with `a` and `b` on different shards until the
-/// server dies; returns how many EXECs were acknowledged in total.
-fn tx_writer(port: u16, t: usize, from: i64) -> std::thread::JoinHandle<i64> {
-    std::thread::spawn(move || {
-        let (a, b) =
-            (keys_on_shard(&format!("a{t}:"), 0, 2, 1).remove(0), keys_on_shard(&format!("b{t}:"), 1, 2, 1).remove(0));
-        let Ok(mut c) = RawConn::connect(port) else { return from };
-        let mut acked = from;
-        loop {
-            let mut ok = c.call(&[b"MULTI"]).is_ok();
-            ok &= c.call(&[b"INCR", a.as_bytes()]).is_ok() && c.call(&[b"INCR", b.as_bytes()]).is_ok();
-            match c.call(&[b"EXEC"]) {
-                Ok((_, Reply::Array(r))) if ok && r == [Reply::Int(acked + 1), Reply::Int(acked + 1)] => acked += 1,
-                _ => return acked,
-            }
-        }
-    })
-}
-
 #[test]
 fn kill_9_under_cross_shard_transactions_loses_no_acknowledged_one_and_tears_none() {
     let dir = TempDir::new("aof-tx-crash");
@@ -202,17 +185,15 @@ fn kill_9_under_cross_shard_transactions_loses_no_acknowledged_one_and_tears_non
         let mut s = Server::start_in(&spec(&[]), dir.path()).expect("start");
         let mut c = s.raw();
         for (t, n) in acked.iter_mut().enumerate() {
-            let a = int(&mut c, &["GET", &keys_on_shard(&format!("a{t}:"), 0, 2, 1)[0]]);
-            let b = int(&mut c, &["GET", &keys_on_shard(&format!("b{t}:"), 1, 2, 1)[0]]);
-            assert_eq!(a, b, "cycle {cycle}, writer {t}: a transaction was torn");
-            // The EXEC in flight at the crash may or may not have landed.
-            assert!(a == *n || a == *n + 1, "cycle {cycle}, writer {t}: {a} after {n} acknowledged");
-            *n = a;
+            *n = check_pair(&mut c, PairStep::Exec, t, *n, &format!("cycle {cycle}"));
         }
         if cycle == 5 {
             break;
         }
-        let ws: Vec<_> = (0..writers).map(|t| tx_writer(s.port, t, acked[t])).collect();
+        // Never set: the writers run until the server dies.
+        let stop = Arc::new(AtomicBool::new(false));
+        let ws: Vec<_> =
+            (0..writers).map(|t| start_pair_writer(s.port, PairStep::Exec, t, acked[t], stop.clone())).collect();
         std::thread::sleep(Duration::from_millis(200 + 50 * cycle as u64));
         s.signal_and_wait(libc::SIGKILL, Duration::from_secs(10));
         for (t, w) in ws.into_iter().enumerate() {

@@ -24,7 +24,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::crash::{assert_check_aof, lost_writes, start_writers};
+use common::crash::{
+    assert_check_aof, check_pair, lost_writes, pair_value, start_pair_writer, start_writers, PairStep,
+};
 use common::{RawConn, Reply, Server, Spec, TempDir};
 use powerfs::{Mounted, Tail};
 
@@ -116,9 +118,13 @@ fn appendfsync_always_loses_no_acknowledged_write_at_power_loss() {
     let rig = Rig::new("power-always");
     let seed = seed();
     let mut total_acked = 0;
+    let mut total_pairs = 0;
     let mut totals = powerfs::Stats::default();
     for cycle in 0..8u64 {
         let m = rig.mount(seed.wrapping_add(cycle));
+        // As long as a disk's flush: a reply released before its fsync returns is exposed
+        // to the cut for that long.
+        m.slow_fsync(Duration::from_micros(200));
         let mut spec = aof_spec("always");
         if cycle % 2 == 1 {
             // Rewrites every few hundred KB: cuts land while bases are written and manifests
@@ -129,10 +135,27 @@ fn appendfsync_always_loses_no_acknowledged_write_at_power_loss() {
         let base = counters(&mut s.raw(), 16);
         let stop = Arc::new(AtomicBool::new(false));
         let ws = start_writers(s.port, &base, stop.clone());
+        // Cross-shard steps too: their parts on the two shards must be durable before the
+        // answer, and load whole or not at all.
+        let pairs: Vec<(PairStep, usize)> =
+            [PairStep::Exec, PairStep::Mset].into_iter().flat_map(|p| (0..2).map(move |t| (p, t))).collect();
+        let pws: Vec<_> = {
+            let mut c = s.raw();
+            pairs
+                .iter()
+                .map(|&(p, t)| {
+                    let from = pair_value(&mut c, p, t, &format!("cycle {cycle} start"));
+                    (from, start_pair_writer(s.port, p, t, from, stop.clone()))
+                })
+                .collect()
+        };
         std::thread::sleep(Duration::from_millis(300 + 50 * cycle));
         let st = rig.cut(m, &mut s, Tail::Random);
         stop.store(true, Ordering::Relaxed);
         let acked: Vec<u64> = ws.into_iter().map(|w| w.join().unwrap()).collect();
+        let pair_acked: Vec<(i64, i64)> = pws.into_iter().map(|(from, w)| (from, w.join().unwrap())).collect();
+        let pair_n: i64 = pair_acked.iter().map(|(from, to)| to - from).sum();
+        total_pairs += pair_n;
         let n = acked.iter().zip(&base).map(|(a, b)| a - b).sum::<u64>();
         total_acked += n;
         totals.fsyncs += st.fsyncs;
@@ -143,6 +166,11 @@ fn appendfsync_always_loses_no_acknowledged_write_at_power_loss() {
 
         let v = rig.start(&spec, rig.disk.path());
         let lost = lost_writes(&mut v.raw(), &acked);
+        let mut c = v.raw();
+        for (&(p, t), &(_, to)) in pairs.iter().zip(&pair_acked) {
+            check_pair(&mut c, p, t, to, &format!("cycle {cycle} (seed {})", seed.wrapping_add(cycle)));
+        }
+        drop(c);
         assert_eq!(
             lost,
             0,
@@ -153,13 +181,14 @@ fn appendfsync_always_loses_no_acknowledged_write_at_power_loss() {
         drop(v);
         assert_check_aof(rig.disk.path());
         eprintln!(
-            "cycle {cycle}: {n} acknowledged, none lost; {} fsyncs, {} dir fsyncs; the cut dropped {} unsynced bytes and {} unsynced names",
+            "cycle {cycle}: {n} acknowledged and {pair_n} cross-shard steps, none lost; {} fsyncs, {} dir fsyncs; the cut dropped {} unsynced bytes and {} unsynced names",
             st.fsyncs, st.dir_fsyncs, st.bytes_lost_at_cut, st.entries_lost_at_cut
         );
     }
     assert!(total_acked > 500, "the writers made progress: {total_acked}");
+    assert!(total_pairs > 100, "the cross-shard writers made progress: {total_pairs}");
     eprintln!(
-        "appendfsync always: {total_acked} acknowledged writes over 8 power cuts, none lost ({} unsynced bytes dropped by the cuts)",
+        "appendfsync always: {total_acked} acknowledged writes and {total_pairs} cross-shard steps over 8 power cuts, none lost or torn ({} unsynced bytes dropped by the cuts)",
         totals.bytes_lost_at_cut
     );
 }

@@ -756,11 +756,14 @@ impl Loop {
                 self.st.handle.send(origin, MeshMsg::ForwardReply(reply));
             }
             MeshMsg::ForwardReply(r) => self.deliver_forward_reply(r),
-            MeshMsg::Call { f, origin, token, .. } => {
+            MeshMsg::Call { f, origin, token, tx } => {
+                self.st.tx_step_durable = false;
                 let value = f(&mut self.st);
-                self.st.handle.send(origin, MeshMsg::Reply { token, value });
+                // A transaction's steps answer at once, but the one sealing or releasing it.
+                let wait_fsync = tx.is_none() || std::mem::take(&mut self.st.tx_step_durable);
+                self.st.handle.send(origin, MeshMsg::Reply { token, value, wait_fsync });
             }
-            MeshMsg::Reply { token, value } => self.st.handle.complete_call(token, value),
+            MeshMsg::Reply { token, value, .. } => self.st.handle.complete_call(token, value),
             MeshMsg::CallDeferred { f, origin, token } => {
                 f(&mut self.st, crate::shard::mesh::Responder { origin, token });
             }
@@ -786,7 +789,7 @@ impl Loop {
             let mut sent = false;
             for m in msgs {
                 match (hold, &m) {
-                    (Some(need), MeshMsg::Reply { .. } | MeshMsg::ForwardReply(_)) => {
+                    (Some(need), MeshMsg::Reply { wait_fsync: true, .. } | MeshMsg::ForwardReply(_)) => {
                         self.aof_holds.mesh.push_back((dest, m, need))
                     }
                     _ if dest == self.st.id => self.local.push_back(m),

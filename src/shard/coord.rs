@@ -189,32 +189,16 @@ pub struct AtomicCmd {
     pub resp3: bool,
 }
 
-/// A command waiting in a coordinator's queue for the next batch: where its reply goes, and
-/// the signal that makes its future run the next batch.
-pub struct QueuedAtomic {
-    cmd: AtomicCmd,
-    shards: SmallVec<[usize; 4]>,
-    reply: futures::channel::oneshot::Sender<Vec<u8>>,
-    lead: Option<futures::channel::oneshot::Sender<()>>,
-}
-
-/// A coordinator shard's atomic cross-shard commands waiting for a batch, and whether a batch
-/// is running or about to (`atomic`).
-#[derive(Default)]
-pub struct AtomicQueue {
-    waiting: std::collections::VecDeque<QueuedAtomic>,
-    running: bool,
-}
+/// A coordinator shard's atomic cross-shard commands waiting for a batch, with the shards
+/// each touches (`atomic`).
+pub type AtomicLane = super::batch::Lane<(AtomicCmd, SmallVec<[usize; 4]>), Vec<u8>>;
 
 /// Runs one atomic cross-shard command. Commands started on one shard while it runs a batch
 /// wait, and then run together as the next batch: one freeze of the shards they touch, one
 /// copy of their keys, the commands one after another on that copy (each sees the ones before
 /// it, exactly as if they had run one by one in that order), one write-back. Cross-shard
-/// commands serialize on the freezes anyway, so a batch costs the rounds of one command.
-///
-/// The future of the command at the head of the queue runs the batch; when it is done it
-/// hands the lead to the next waiting command, so no client's reply waits for batches after
-/// its own. Commands nested in EXEC (whose transaction already holds the shards) and commands
+/// commands serialize on the freezes anyway, so a batch costs the rounds of one command
+/// (`batch`). Commands nested in EXEC (whose transaction already holds the shards) and commands
 /// that read keys through patterns (SORT BY/GET) run alone.
 #[allow(clippy::too_many_arguments)]
 async fn atomic(
@@ -228,57 +212,22 @@ async fn atomic(
     databases: usize,
     nshards: usize,
 ) -> Vec<u8> {
-    use futures::channel::oneshot;
     let cmd = AtomicCmd { spec, args, db, resp3 };
     if h.ambient_tx().is_some() || spec.pattern_keys.is_some() {
         return atomic_batch(&h, &[cmd], &shards, &cfg, databases, nshards).await.pop().unwrap_or_default();
     }
-    let (reply_tx, reply_rx) = oneshot::channel();
-    let (lead_tx, lead_rx) = oneshot::channel();
-    let lead_now = {
-        let mut q = h.atomic_queue.borrow_mut();
-        q.waiting.push_back(QueuedAtomic { cmd, shards, reply: reply_tx, lead: Some(lead_tx) });
-        !std::mem::replace(&mut q.running, true)
-    };
-    let reply_rx = if lead_now {
-        reply_rx
-    } else {
-        match futures::future::select(reply_rx, lead_rx).await {
-            futures::future::Either::Left((reply, _)) => return reply.unwrap_or_default(),
-            // Handed the lead: this command is at the head of the queue.
-            futures::future::Either::Right((Ok(()), reply_rx)) => reply_rx,
-            // Taken into a batch (which drops the lead signal): the reply follows.
-            futures::future::Either::Right((Err(_), reply_rx)) => return reply_rx.await.unwrap_or_default(),
+    let max = crate::limits::ATOMIC_BATCH_MAX_COMMANDS;
+    super::batch::run(&h.atomic_queue, (cmd, shards), max, |batch| {
+        let (h, cfg) = (h.clone(), cfg.clone());
+        async move {
+            let mut all: SmallVec<[usize; 4]> = batch.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+            all.sort_unstable();
+            all.dedup();
+            let cmds: Vec<AtomicCmd> = batch.into_iter().map(|(c, _)| c).collect();
+            atomic_batch(&h, &cmds, &all, &cfg, databases, nshards).await
         }
-    };
-    let batch: Vec<QueuedAtomic> = {
-        let mut q = h.atomic_queue.borrow_mut();
-        let n = q.waiting.len().min(crate::limits::ATOMIC_BATCH_MAX_COMMANDS);
-        q.waiting.drain(..n).collect()
-    };
-    let mut all: SmallVec<[usize; 4]> = batch.iter().flat_map(|q| q.shards.iter().copied()).collect();
-    all.sort_unstable();
-    all.dedup();
-    let (cmds, senders): (Vec<AtomicCmd>, Vec<_>) = batch.into_iter().map(|q| (q.cmd, q.reply)).unzip();
-    let replies = atomic_batch(&h, &cmds, &all, &cfg, databases, nshards).await;
-    for (s, r) in senders.into_iter().zip(replies) {
-        let _ = s.send(r);
-    }
-    {
-        let mut q = h.atomic_queue.borrow_mut();
-        match q.waiting.front_mut() {
-            Some(next) => {
-                // The head has never been handed the lead: batches drain from the head.
-                let lead = next.lead.take();
-                debug_assert!(lead.is_some(), "the head of the atomic queue already leads");
-                if let Some(l) = lead {
-                    let _ = l.send(());
-                }
-            }
-            None => q.running = false,
-        }
-    }
-    reply_rx.await.unwrap_or_default()
+    })
+    .await
 }
 
 /// Runs `cmds` as one atomic step over `shards` (the union of their shards, sorted); returns
@@ -464,12 +413,11 @@ async fn atomic_batch(
                     }
                     st.store.dirty += dirty;
                     // Sealed with the write: in `appendfsync always` this answer waits for
-                    // the fsync that covers the part, so the release below follows every
-                    // part's fsync (`txn::seal_aof_parts` has the reasons).
+                    // the fsync that covers the part (`ShardState::seal_tx_part`), so the
+                    // release below follows every part's fsync (`txn::seal_aof_parts` has
+                    // the reasons).
                     if let Some((n, w)) = commit.filter(|(_, w)| w.contains(s)) {
-                        if let Some(a) = st.aof.as_deref_mut() {
-                            a.seal_tx(tx, Some((n, &w.list())));
-                        }
+                        st.seal_tx_part(tx, Some((n, &w.list())));
                     }
                     if release_with_write {
                         st.release(tx);

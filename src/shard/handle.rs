@@ -42,7 +42,9 @@ pub struct Handle {
     /// Clients of this shard's connections blocked in BLPOP and friends, with deadlines.
     pub blocked: RefCell<super::blocking::Home>,
     /// Atomic cross-shard commands coordinated here, waiting for the next batch.
-    pub atomic_queue: RefCell<super::coord::AtomicQueue>,
+    pub atomic_queue: RefCell<super::coord::AtomicLane>,
+    /// Cross-shard EXECs of this shard's clients, waiting for the next batch.
+    pub exec_queue: RefCell<super::txn::ExecLane>,
 }
 
 impl Handle {
@@ -58,7 +60,8 @@ impl Handle {
             ambient_tx: Cell::new(None),
             stash: RefCell::new(None),
             blocked: RefCell::new(super::blocking::Home::default()),
-            atomic_queue: RefCell::new(super::coord::AtomicQueue::default()),
+            atomic_queue: RefCell::new(super::batch::Lane::default()),
+            exec_queue: RefCell::new(super::batch::Lane::default()),
         })
     }
 

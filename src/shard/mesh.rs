@@ -64,6 +64,9 @@ pub enum MeshMsg {
     Reply {
         token: u64,
         value: Box<dyn Any + Send>,
+        /// In `appendfsync always`, held until an fsync covers what was logged before it
+        /// (every answer, except a cross-shard transaction's steps: `ShardState::tx_step_durable`).
+        wait_fsync: bool,
     },
     /// Run `f` on the destination, which answers later through the responder (a blocked
     /// client's registration is answered when the client is served or times out).

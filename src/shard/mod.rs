@@ -2,6 +2,7 @@
 //! shard owns (`ShardState`), the node-wide facts every shard reads (`NodeInfo`, immutable or
 //! atomic counters only), startup (`runtime`), the mesh, routing and coordination.
 
+pub mod batch;
 pub mod blocking;
 pub mod coord;
 pub mod exec;
@@ -75,6 +76,12 @@ pub struct ShardState {
     /// steps of it hold the freeze (EXEC running FLUSHALL holds it twice).
     pub frozen_by: Option<u64>,
     pub freeze_depth: u32,
+    /// Set by the step of a transaction that seals this shard's AOF part or releases it
+    /// (`seal_tx_part`, `release`): in `appendfsync always` that step's answer waits for the
+    /// fsync covering everything logged before it. A transaction's other steps answer at once
+    /// (the shard is frozen, so nothing else is acknowledged meanwhile), so a transaction
+    /// waits for one fsync per shard instead of one per step.
+    pub tx_step_durable: bool,
     /// WATCHed keys of this shard: (db, key) -> (client id, whether the key was live then).
     pub watches: std::collections::HashMap<(usize, Vec<u8>), Vec<Watcher>>,
     /// Clients whose watched keys on this shard were modified since they watched them.
@@ -125,9 +132,15 @@ impl ShardState {
         if self.freeze_depth == 0 {
             self.frozen_by = None;
             // A part the coordinator did not seal (it was the only writer) ends here.
-            if let Some(a) = self.aof.as_deref_mut() {
-                a.seal_tx(tx, None);
-            }
+            self.seal_tx_part(tx, None);
+        }
+    }
+    /// Ends this shard's AOF part of transaction `tx` (`ShardAof::seal_tx`); the answer of the
+    /// step doing it waits for the fsync that covers it (`tx_step_durable`).
+    pub fn seal_tx_part(&mut self, tx: u64, commit: Option<(u64, &[usize])>) {
+        self.tx_step_durable = true;
+        if let Some(a) = self.aof.as_deref_mut() {
+            a.seal_tx(tx, commit);
         }
     }
     /// Marks clients watching `key` in `db` as dirty (their EXEC will fail).
@@ -271,7 +284,7 @@ impl ShardState {
     }
     /// Answers a deferred call (`Handle::call_deferred`) made by shard `r.origin`.
     pub fn respond<R: Send + 'static>(&self, r: mesh::Responder, value: R) {
-        self.handle.send(r.origin, mesh::MeshMsg::Reply { token: r.token, value: Box::new(value) });
+        self.handle.send(r.origin, mesh::MeshMsg::Reply { token: r.token, value: Box::new(value), wait_fsync: true });
     }
     pub fn owns_slot(&self, slot: u16) -> bool {
         crate::cluster::slot::owner_shard(slot, self.nshards) == self.id

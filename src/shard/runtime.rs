@@ -223,6 +223,7 @@ pub fn run(cfg: Config, config_file: String) -> Result<(), String> {
                     clients: slab::Slab::new(),
                     frozen_by: None,
                     freeze_depth: 0,
+                    tx_step_durable: false,
                     watches: Default::default(),
                     watch_dirty: Default::default(),
                     pubsub: Default::default(),

@@ -11,7 +11,9 @@
 //! - otherwise the shards involved (all of them when a connection command is queued, since
 //!   FLUSHALL or DBSIZE may touch every shard) are frozen in shard-id order, the commands run
 //!   one by one under the transaction, and the shards are released. Work a queued command
-//!   fans out itself runs under the same transaction (`handle::WithTx`).
+//!   fans out itself runs under the same transaction (`handle::WithTx`). Cross-shard EXECs
+//!   of one shard's clients that arrive while one runs wait and run as the next batch, one
+//!   after another under one freeze (`run_exec_batch`, `batch`).
 
 use std::collections::BTreeSet;
 
@@ -299,56 +301,104 @@ pub fn exec(st: &mut ShardState, ci: usize, _args: &[&[u8]], out: &mut Out) -> C
     if any_conn {
         shards = (0..st.nshards).collect();
     }
+    let job = ExecJob { ci, db, id, resp3, cmds, watches, shards };
     let h = st.handle.clone();
-    let tx = h.new_tx_id();
-    let me = st.id;
-    let cfg = st.cfg.clone();
-    let databases = st.store.dbs.len();
-    let nshards = st.nshards;
-    let body = async move {
-        for &s in &shards {
-            h.call(s, Some(tx), move |st: &mut ShardState| st.freeze(tx)).await;
+    let (me, cfg, databases, nshards) = (st.id, st.cfg.clone(), st.store.dbs.len(), st.nshards);
+    ConnResult::Later(
+        async move {
+            let max = crate::limits::EXEC_BATCH_MAX_TRANSACTIONS;
+            let replies = super::batch::run(&h.exec_queue, job, max, |jobs| {
+                let (h, cfg) = (h.clone(), cfg.clone());
+                async move {
+                    let tx = h.new_tx_id();
+                    let body = run_exec_batch(h.clone(), tx, me, jobs, cfg, databases, nshards);
+                    WithTx { handle: h, tx, inner: Box::pin(body) }.await
+                }
+            })
+            .await;
+            let mut buf = Vec::new();
+            write_exec_reply(&mut Out::new(&mut buf, resp3), replies);
+            buf
         }
-        let checks: Vec<_> = watches
+        .boxed_local(),
+    )
+}
+
+/// A cross-shard EXEC waiting for its batch: the client, its queued commands, its watched
+/// keys by shard and the shards it touches.
+pub struct ExecJob {
+    ci: usize,
+    db: usize,
+    id: u64,
+    resp3: bool,
+    cmds: Vec<Vec<Vec<u8>>>,
+    watches: Vec<ShardWatches>,
+    shards: BTreeSet<usize>,
+}
+
+/// A coordinator shard's cross-shard EXECs waiting for a batch; each answer is the replies
+/// of the queued commands, or None when a watched key changed.
+pub type ExecLane = super::batch::Lane<ExecJob, Option<Vec<Vec<u8>>>>;
+
+/// Runs a batch of cross-shard transactions of this shard's clients under one freeze of the
+/// shards they touch, as transaction `tx`: one after another, each checking its watches
+/// first (so an earlier one's writes break a later one's WATCH, as if they had run one by
+/// one), then one seal of the AOF parts and one release for all of them. In `appendfsync
+/// always` the batch waits for one fsync per shard, not one per transaction.
+async fn run_exec_batch(
+    h: std::rc::Rc<super::handle::Handle>,
+    tx: u64,
+    me: usize,
+    jobs: Vec<ExecJob>,
+    cfg: crate::config::Config,
+    databases: usize,
+    nshards: usize,
+) -> Vec<Option<Vec<Vec<u8>>>> {
+    let shards: BTreeSet<usize> = jobs.iter().flat_map(|j| j.shards.iter().copied()).collect();
+    for &s in &shards {
+        h.call(s, Some(tx), move |st: &mut ShardState| st.freeze(tx)).await;
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let id = job.id;
+        let checks: Vec<_> = job
+            .watches
             .into_iter()
             .map(|(s, keys)| {
                 let keys = carry_watches(keys);
                 h.call(s, Some(tx), move |st: &mut ShardState| unwatch_here(st, id, &keys.unpack()))
             })
             .collect();
-        let broken = futures::future::join_all(checks).await.into_iter().any(|b| b);
-        let mut replies = None;
-        if !broken {
-            let mut all = Vec::with_capacity(cmds.len());
-            let mut db = db;
-            for cmd in cmds {
-                let (reply, new_db) = run_queued(&h, me, ci, db, resp3, cmd, &cfg, databases, nshards).await;
-                db = new_db;
-                all.push(reply);
-            }
-            replies = Some(all);
+        if futures::future::join_all(checks).await.into_iter().any(|b| b) {
+            out.push(None);
+            continue;
         }
-        if replies.is_some() {
-            let list: Vec<usize> = shards.iter().copied().collect();
-            seal_aof_parts(&h, tx, &list).await;
+        let mut replies = Vec::with_capacity(job.cmds.len());
+        let mut db = job.db;
+        for cmd in job.cmds {
+            let (reply, new_db) = run_queued(&h, me, job.ci, db, job.resp3, cmd, &cfg, databases, nshards).await;
+            db = new_db;
+            replies.push(reply);
         }
-        for &s in &shards {
-            h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)).await;
-        }
-        let mut buf = Vec::new();
-        write_exec_reply(&mut Out::new(&mut buf, resp3), replies);
-        buf
-    };
-    let handle = st.handle.clone();
-    ConnResult::Later(WithTx { handle, tx, inner: Box::pin(body) }.boxed_local())
+        out.push(Some(replies));
+    }
+    if out.iter().any(Option::is_some) {
+        let list: Vec<usize> = shards.iter().copied().collect();
+        seal_aof_parts(&h, tx, &list).await;
+    }
+    for &s in &shards {
+        h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)).await;
+    }
+    out
 }
 
 /// Before a cross-shard transaction releases its shards: ends each shard's AOF part, with a
 /// commit record when two or more of `shards` wrote (`persist::aof::txlog`). In
-/// `appendfsync always` a seal's answer waits for the fsync that covers it (as every reply
-/// does), so the shards are released only once the whole transaction is durable and nothing
-/// after it is acknowledged before it. A transaction nested in another leaves this to the
-/// outer one.
+/// `appendfsync always` a seal's answer waits for the fsync that covers it
+/// (`ShardState::seal_tx_part`), so the shards are released only once the whole transaction
+/// is durable and nothing after it is acknowledged before it. The transaction's earlier steps
+/// answered without waiting; a shard's release waits likewise, so a shard that only served
+/// reads is synced too. A transaction nested in another leaves this to the outer one.
 pub(crate) async fn seal_aof_parts(h: &std::rc::Rc<super::handle::Handle>, tx: u64, shards: &[usize]) {
     if !crate::persist::aof::info::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
         return;
@@ -365,13 +415,10 @@ pub(crate) async fn seal_aof_parts(h: &std::rc::Rc<super::handle::Handle>, tx: u
         return;
     }
     let commit = txlog::next_commit();
-    let seals = writers.list().into_iter().map(|s| {
-        h.call(s, Some(tx), move |st: &mut ShardState| {
-            if let Some(a) = st.aof.as_deref_mut() {
-                a.seal_tx(tx, Some((commit, &writers.list())));
-            }
-        })
-    });
+    let seals = writers
+        .list()
+        .into_iter()
+        .map(|s| h.call(s, Some(tx), move |st: &mut ShardState| st.seal_tx_part(tx, Some((commit, &writers.list())))));
     futures::future::join_all(seals).await;
 }
 

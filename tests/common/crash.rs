@@ -85,3 +85,80 @@ pub fn lost_writes(c: &mut RawConn, acked: &[u64]) -> u64 {
     }
     lost
 }
+
+/// How a pair writer changes its two keys, one on each shard of two, in one atomic step.
+#[derive(Clone, Copy, Debug)]
+pub enum PairStep {
+    /// MULTI, INCR a, INCR b, EXEC.
+    Exec,
+    /// MSET a n b n (an atomic cross-shard command).
+    Mset,
+}
+
+/// Writer `t`'s two keys for `step`: one on shard 0 and one on shard 1 (of 2).
+pub fn pair_keys(step: PairStep, t: usize) -> (String, String) {
+    let p = match step {
+        PairStep::Exec => "x",
+        PairStep::Mset => "m",
+    };
+    let a = super::keys_on_shard(&format!("{p}a{t}:"), 0, 2, 1).remove(0);
+    let b = super::keys_on_shard(&format!("{p}b{t}:"), 1, 2, 1).remove(0);
+    (a, b)
+}
+
+/// Writer `t` sets its pair (`pair_keys`) to `from + 1`, `from + 2`, ... one atomic step at
+/// a time, until `stop` is set or the server fails; returns the last value acknowledged.
+pub fn start_pair_writer(
+    port: u16,
+    step: PairStep,
+    t: usize,
+    from: i64,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<i64> {
+    std::thread::spawn(move || {
+        let (a, b) = pair_keys(step, t);
+        let Ok(mut c) = RawConn::connect(port) else { return from };
+        let mut acked = from;
+        while !stop.load(Ordering::Relaxed) {
+            let n = acked + 1;
+            let ok = match step {
+                PairStep::Exec => {
+                    let queued = c.call(&[b"MULTI"]).is_ok()
+                        && c.call(&[b"INCR", a.as_bytes()]).is_ok()
+                        && c.call(&[b"INCR", b.as_bytes()]).is_ok();
+                    let want = [Reply::Int(n), Reply::Int(n)];
+                    queued && matches!(c.call(&[b"EXEC"]), Ok((_, Reply::Array(r))) if r == want)
+                }
+                PairStep::Mset => {
+                    let v = n.to_string();
+                    let args: [&[u8]; 5] = [b"MSET", a.as_bytes(), v.as_bytes(), b.as_bytes(), v.as_bytes()];
+                    matches!(c.call(&args), Ok((raw, _)) if raw == b"+OK\r\n")
+                }
+            };
+            if !ok {
+                break;
+            }
+            acked = n;
+        }
+        acked
+    })
+}
+
+/// Writer `t`'s pair as the server holds it, checked whole (both keys equal).
+pub fn pair_value(c: &mut RawConn, step: PairStep, t: usize, when: &str) -> i64 {
+    let (a, b) = pair_keys(step, t);
+    let get = |c: &mut RawConn, k: &str| {
+        c.cmd(&["GET", k]).bytes().and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok()).unwrap_or(0)
+    };
+    let (va, vb) = (get(c, &a), get(c, &b));
+    assert_eq!(va, vb, "{when}, {step:?} writer {t}: a cross-shard step was torn");
+    va
+}
+
+/// After a restart: writer `t`'s pair is whole and holds `acked` or, for the step in flight
+/// at the crash, `acked + 1`. Returns the value it holds.
+pub fn check_pair(c: &mut RawConn, step: PairStep, t: usize, acked: i64, when: &str) -> i64 {
+    let v = pair_value(c, step, t, when);
+    assert!(v == acked || v == acked + 1, "{when}, {step:?} writer {t}: {v} after {acked} acknowledged");
+    v
+}

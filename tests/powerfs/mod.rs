@@ -138,6 +138,8 @@ struct State {
     off: bool,
     rng: u64,
     stats: Stats,
+    /// How long an fsync takes before it makes the file durable (`Mounted::slow_fsync`).
+    fsync_delay: std::time::Duration,
 }
 
 fn next(rng: &mut u64) -> u64 {
@@ -515,6 +517,13 @@ impl Filesystem for PowerFs {
     }
 
     fn fsync(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, _datasync: bool, reply: ReplyEmpty) {
+        // The file becomes durable at the end of the delay, as on a disk: what a server
+        // acknowledges before the fsync returns is at risk for that long. Requests queue
+        // meanwhile (one session thread), as behind a busy disk.
+        let delay = self.lock().fsync_delay;
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
         let mut st = self.lock();
         match st.file(ino) {
             Ok(f) => {
@@ -600,7 +609,13 @@ impl Mounted {
     /// Mounts an empty filesystem at `mountpoint`, or one holding a copy of `from` (all of it
     /// durable, as a disk after a reboot). `seed` drives the choice of torn tails.
     pub fn mount(mountpoint: &Path, from: Option<&Path>, seed: u64) -> std::io::Result<Mounted> {
-        let mut st = State { nodes: Vec::new(), off: false, rng: seed | 1, stats: Stats::default() };
+        let mut st = State {
+            nodes: Vec::new(),
+            off: false,
+            rng: seed | 1,
+            stats: Stats::default(),
+            fsync_delay: std::time::Duration::ZERO,
+        };
         let empty = || Body::Dir(DirBody { entries: BTreeMap::new(), durable: BTreeMap::new() });
         st.add_node(empty(), 0); // inode 0: unused
         st.add_node(empty(), 0o755);
@@ -627,6 +642,12 @@ impl Mounted {
 
     pub fn stats(&self) -> Stats {
         self.lock().stats
+    }
+
+    /// Makes every later fsync of a file take `d` before the file is durable and the call
+    /// returns (a real disk's flush; this machine's takes about 200 µs).
+    pub fn slow_fsync(&self, d: std::time::Duration) {
+        self.lock().fsync_delay = d;
     }
 }
 

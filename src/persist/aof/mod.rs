@@ -6,8 +6,9 @@
 //! one write at the file's end (`net/uring/aof_io.rs`). With `appendfsync always` an fsync is
 //! linked after the write, and every reply produced while a logged write is not yet covered
 //! by a completed fsync is held back (client output and mesh replies alike): one fsync covers
-//! every write of the iterations that queued behind it (group commit). `everysec` fsyncs once
-//! a second from the cron, `no` never.
+//! every write of the iterations that queued behind it (group commit). The steps of a
+//! cross-shard transaction answer at once, but the step that seals or releases a shard waits
+//! (`ShardState::tx_step_durable`). `everysec` fsyncs once a second from the cron, `no` never.
 //!
 //! - `manifest`: file names, per-shard manifests in Redis's format, layouts.
 //! - `propagate`: what to log for a command (absolute times, effects of random commands).

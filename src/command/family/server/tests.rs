@@ -54,6 +54,7 @@ impl Fixture {
             clients: slab::Slab::new(),
             frozen_by: None,
             freeze_depth: 0,
+            tx_step_durable: false,
             watches: Default::default(),
             watch_dirty: Default::default(),
             pubsub: Default::default(),
