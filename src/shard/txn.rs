@@ -358,38 +358,139 @@ async fn run_exec_batch(
     for &s in &shards {
         h.call(s, Some(tx), move |st: &mut ShardState| st.freeze(tx)).await;
     }
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let id = job.id;
-        let checks: Vec<_> = job
-            .watches
-            .into_iter()
-            .map(|(s, keys)| {
-                let keys = carry_watches(keys);
-                h.call(s, Some(tx), move |st: &mut ShardState| unwatch_here(st, id, &keys.unpack()))
-            })
-            .collect();
-        if futures::future::join_all(checks).await.into_iter().any(|b| b) {
-            out.push(None);
-            continue;
+    // Replies by transaction (None: a watched key changed) and position.
+    let mut out: Vec<Option<Vec<Vec<u8>>>> = Vec::with_capacity(jobs.len());
+    let mut segment = Segment::default();
+    for (j, job) in jobs.into_iter().enumerate() {
+        if !job.watches.is_empty() {
+            // The transactions before this one have run (their writes mark watchers).
+            run_segment(&h, std::mem::take(&mut segment), &mut out).await;
+            let id = job.id;
+            let checks: Vec<_> = job
+                .watches
+                .into_iter()
+                .map(|(s, keys)| {
+                    let keys = carry_watches(keys);
+                    h.call(s, Some(tx), move |st: &mut ShardState| unwatch_here(st, id, &keys.unpack()))
+                })
+                .collect();
+            if futures::future::join_all(checks).await.into_iter().any(|b| b) {
+                out.push(None);
+                continue;
+            }
         }
-        let mut replies = Vec::with_capacity(job.cmds.len());
+        out.push(Some(vec![Vec::new(); job.cmds.len()]));
+        let ctx = QueuedCtx { me, ci: job.ci, resp3: job.resp3, cfg: &cfg, databases, nshards };
         let mut db = job.db;
-        for cmd in job.cmds {
-            let (reply, new_db) = run_queued(&h, me, job.ci, db, job.resp3, cmd, &cfg, databases, nshards).await;
-            db = new_db;
-            replies.push(reply);
+        for (pos, cmd) in job.cmds.into_iter().enumerate() {
+            match single_owner(&cmd, &ctx) {
+                Some(shard) => segment.push(shard, SegCmd { job: j, pos, db, resp3: job.resp3, cmd }),
+                None => {
+                    run_segment(&h, std::mem::take(&mut segment), &mut out).await;
+                    let (reply, new_db) = run_queued(&h, &ctx, db, cmd).await;
+                    db = new_db;
+                    if let Some(Some(rs)) = out.get_mut(j) {
+                        rs[pos] = reply;
+                    }
+                }
+            }
         }
-        out.push(Some(replies));
     }
+    run_segment(&h, segment, &mut out).await;
     if out.iter().any(Option::is_some) {
         let list: Vec<usize> = shards.iter().copied().collect();
         seal_aof_parts(&h, tx, &list).await;
     }
-    for &s in &shards {
-        h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)).await;
-    }
+    let releases = shards.iter().map(|&s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
+    futures::future::join_all(releases).await;
     out
+}
+
+/// One queued command in a segment: where its reply goes (transaction, position), the db
+/// and protocol it runs with.
+struct SegCmd {
+    job: usize,
+    pos: usize,
+    db: usize,
+    resp3: bool,
+    cmd: Vec<Vec<u8>>,
+}
+
+/// Queued commands whose keys each live on one shard, gathered between two barriers (a
+/// connection command such as SELECT, a command spanning shards, or a transaction's WATCH
+/// check): such commands touch nothing another shard holds, so each shard runs its share in
+/// one call, in queue order, and the shards run at once. A batch of transactions without
+/// barriers costs one round, not a round per command.
+#[derive(Default)]
+struct Segment {
+    by_shard: Vec<(usize, Vec<SegCmd>)>,
+}
+
+impl Segment {
+    fn push(&mut self, shard: usize, c: SegCmd) {
+        match self.by_shard.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, v)) => v.push(c),
+            None => self.by_shard.push((shard, vec![c])),
+        }
+    }
+}
+
+/// What running a queued command needs besides the command: the coordinating shard, the
+/// client and its protocol, and the node's shape.
+struct QueuedCtx<'a> {
+    me: usize,
+    ci: usize,
+    resp3: bool,
+    cfg: &'a crate::config::Config,
+    databases: usize,
+    nshards: usize,
+}
+
+/// The shard that runs `cmd` by itself: a data command whose keys (if any) all live on one
+/// shard. None for commands that must run alone (connection commands, commands spanning
+/// shards, unknown ones).
+fn single_owner(cmd: &[Vec<u8>], ctx: &QueuedCtx<'_>) -> Option<usize> {
+    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+    let spec = table::resolve(&argv).ok()?;
+    let Exec::Data(_) = spec.exec else { return None };
+    let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
+    spec.key_indexes_of(&argv, &mut idx);
+    let mut owners =
+        idx.iter().map(|&i| crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(argv[i]), ctx.nshards));
+    let first = owners.next().unwrap_or(ctx.me);
+    owners.all(|o| o == first).then_some(first)
+}
+
+/// Runs a segment: one call per shard with that shard's commands in order, all shards at
+/// once; puts each reply in its place in `out`.
+async fn run_segment(h: &std::rc::Rc<super::handle::Handle>, segment: Segment, out: &mut [Option<Vec<Vec<u8>>>]) {
+    let calls = segment.by_shard.into_iter().map(|(s, cmds)| {
+        let places: Vec<(usize, usize)> = cmds.iter().map(|c| (c.job, c.pos)).collect();
+        let runs: Vec<(usize, bool, Vec<Vec<u8>>)> = cmds.into_iter().map(|c| (c.db, c.resp3, c.cmd)).collect();
+        let n = memory::vec_bytes(&runs) + runs.iter().map(|(_, _, c)| memory::strings_bytes(c)).sum::<i64>();
+        let runs = Carried::new(runs, n);
+        let call = h.call(s, None, move |st: &mut ShardState| {
+            let runs = runs.unpack();
+            Carried::pack(|| {
+                runs.iter()
+                    .map(|(db, resp3, cmd)| {
+                        let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                        let mut buf = Vec::new();
+                        run_data_here(st, *db, &argv, &mut Out::new(&mut buf, *resp3));
+                        buf
+                    })
+                    .collect::<Vec<Vec<u8>>>()
+            })
+        });
+        async move { (places, call.await.unpack()) }
+    });
+    for (places, replies) in futures::future::join_all(calls).await {
+        for ((job, pos), r) in places.into_iter().zip(replies) {
+            if let Some(Some(rs)) = out.get_mut(job) {
+                rs[pos] = r;
+            }
+        }
+    }
 }
 
 /// Before a cross-shard transaction releases its shards: ends each shard's AOF part, with a
@@ -436,18 +537,13 @@ fn write_exec_reply(out: &mut Out, replies: Option<Vec<Vec<u8>>>) {
 
 /// Runs one queued command inside a frozen transaction; returns its reply and the client's
 /// db afterwards (SELECT may change it).
-#[allow(clippy::too_many_arguments)]
 async fn run_queued(
     h: &std::rc::Rc<super::handle::Handle>,
-    me: usize,
-    ci: usize,
+    ctx: &QueuedCtx<'_>,
     db: usize,
-    resp3: bool,
     cmd: Vec<Vec<u8>>,
-    cfg: &crate::config::Config,
-    databases: usize,
-    nshards: usize,
 ) -> (Vec<u8>, usize) {
+    let QueuedCtx { me, ci, resp3, cfg, databases, nshards } = *ctx;
     let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
     let spec = match table::resolve(&argv) {
         Ok(s) => s,
