@@ -115,6 +115,13 @@ fn extra_keys(c: &mut RawConn) {
         }
     }
     cmds.push(cmd(&["PEXPIREAT", "0:bigz", "4102444800000"]));
+    // A large stream, with a deleted entry, a group and pending entries.
+    for i in 1..=6_000 {
+        cmds.push(cmd(&["XADD", "0:bigx", &format!("{i}-1"), "f", &format!("v{i}")]));
+    }
+    cmds.push(cmd(&["XDEL", "0:bigx", "77-1"]));
+    cmds.push(cmd(&["XGROUP", "CREATE", "0:bigx", "g", "0"]));
+    cmds.push(cmd(&["XREADGROUP", "GROUP", "g", "alice", "COUNT", "5", "STREAMS", "0:bigx", ">"]));
     // Enough keys that the rewrite takes many loop iterations, so the writers' changes
     // land while it runs.
     for i in 0..3_000 {

@@ -14,7 +14,7 @@
 //! Loading replays these commands (`replay::load_base`). Writes into a `Vec<u8>`; never fails.
 
 use crate::store::keyspace::{Entry, NO_EXPIRE};
-use crate::store::types::stream::{StreamId, StreamValue};
+use crate::store::types::stream::{EntryRef, StreamId, StreamValue};
 use crate::store::types::zset::ZSetValue;
 use crate::store::value::{StrValue, Value};
 
@@ -129,7 +129,6 @@ fn put_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
 }
 
 fn put_stream(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
-    let mut tmp = [0u8; 24];
     if s.is_empty() {
         // XADD refuses 0-0; trimming to nothing at once leaves an empty stream, and the
         // XSETID below puts its IDs and counters back.
@@ -139,16 +138,27 @@ fn put_stream(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
         }
     } else {
         for entry in s.entries() {
-            put_count(out, 3 + 2 * entry.field_count());
-            put_bulk(out, b"XADD");
-            put_bulk(out, key);
-            put_id(out, entry.id);
-            for (f, v) in entry.fields() {
-                put_bulk(out, f.as_bytes(&mut tmp));
-                put_bulk(out, v.as_bytes(&mut tmp));
-            }
+            put_stream_entry(out, key, &entry);
         }
     }
+    put_stream_tail(out, key, s);
+}
+
+/// One stream entry as `XADD key id field value ...`.
+pub fn put_stream_entry(out: &mut Vec<u8>, key: &[u8], entry: &EntryRef<'_>) {
+    let mut tmp = [0u8; 24];
+    put_count(out, 3 + 2 * entry.field_count());
+    put_bulk(out, b"XADD");
+    put_bulk(out, key);
+    put_id(out, entry.id);
+    for (f, v) in entry.fields() {
+        put_bulk(out, f.as_bytes(&mut tmp));
+        put_bulk(out, v.as_bytes(&mut tmp));
+    }
+}
+
+/// What follows a stream's entries: XSETID with its counters, then its groups and consumers.
+pub fn put_stream_tail(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
     put_count(out, 7);
     put_bulk(out, b"XSETID");
     put_bulk(out, key);

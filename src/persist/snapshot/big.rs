@@ -9,9 +9,8 @@
 //! the walk writes them out in bounded slices. A write to the live value meanwhile copies only
 //! the chunk it touches; the share still reads as of the snapshot's start. A list is copied
 //! instead (a memcpy of its nodes, milliseconds), and regrouped into Redis's nodes a slice at
-//! a time, which is the part that took long. A stream in an RDB snapshot is copied too (its
-//! nodes are listpacks already) and its nodes written a slice at a time; RESP bases write
-//! streams with their slot.
+//! a time, which is the part that took long. A stream is copied too (its nodes are listpacks
+//! already) and its nodes (RDB) or entries (RESP) written a slice at a time.
 //!
 //! A record must reach the sink whole (the writer interleaves shards' and databases' chunks),
 //! so a deferred value is built aside and handed over once complete, as pieces of about a
@@ -54,15 +53,15 @@ enum Elements {
     /// shared: its elements must be regrouped into Redis's nodes, which is what takes long.
     /// RDB positions are the elements (packed into nodes), then the nodes (written out).
     List(Box<ListCopy>),
-    /// A stream in an RDB snapshot, copied (its nodes are listpacks already: a memcpy). Its
-    /// positions are its nodes, then one for what follows them (metadata, groups). RESP bases
-    /// write streams with their slot.
+    /// A stream, copied (its nodes are listpacks already: a memcpy). Its positions are its
+    /// nodes in RDB (its entries in RESP), then one for what follows them (metadata, groups).
     Stream(Box<StreamCopy>),
 }
 
 struct StreamCopy {
     stream: StreamValue,
-    /// The master ID of the last node written.
+    rdb: bool,
+    /// The master ID of the last node written (RDB), or the ID of the last entry (RESP).
     last: Option<StreamId>,
 }
 
@@ -90,7 +89,8 @@ impl Elements {
         match self {
             Elements::List(l) if l.rdb && !l.packed => l.list.len() + 1,
             Elements::List(l) if l.rdb => l.list.len() + l.packer.nodes(),
-            Elements::Stream(s) => s.stream.node_count() + 1,
+            Elements::Stream(s) if s.rdb => s.stream.node_count() + 1,
+            Elements::Stream(s) => s.stream.len() + 1,
             _ => self.len(),
         }
     }
@@ -99,7 +99,7 @@ impl Elements {
     fn step(&self, at: usize) -> usize {
         match self {
             Elements::List(l) if l.rdb && at >= l.list.len() => 4,
-            Elements::Stream(_) => 16,
+            Elements::Stream(s) if s.rdb => 16,
             _ => ELEMENTS_PER_CHECK,
         }
     }
@@ -142,9 +142,11 @@ impl Deferred {
                     packed: false,
                 }))
             }
-            Value::Stream(st) if st.len() >= DEFER_MIN_ELEMENTS && matches!(format, KeyFormat::Rdb(_)) => {
-                Elements::Stream(Box::new(StreamCopy { stream: StreamValue::clone(st), last: None }))
-            }
+            Value::Stream(st) if st.len() >= DEFER_MIN_ELEMENTS => Elements::Stream(Box::new(StreamCopy {
+                stream: StreamValue::clone(st),
+                rdb: matches!(format, KeyFormat::Rdb(_)),
+                last: None,
+            })),
             _ => return None,
         };
         let mut record = Vec::new();
@@ -293,8 +295,23 @@ impl Deferred {
                 }
                 end
             }
-            (Elements::Stream(_), KeyFormat::Resp) => {
-                debug_assert!(false, "RESP bases write streams with their slot (`Deferred::of`)");
+            (Elements::Stream(s), KeyFormat::Resp) => {
+                let n = s.stream.len();
+                // Entries after the last one written (none left past StreamId::MAX).
+                let start = s.last.map_or(Some(StreamId::MIN), StreamId::incr);
+                let mut last = s.last;
+                for e in start
+                    .into_iter()
+                    .flat_map(|id| s.stream.range(id, StreamId::MAX, false))
+                    .take(end.min(n).saturating_sub(from))
+                {
+                    resp_base::put_stream_entry(out, key, &e);
+                    last = Some(e.id);
+                }
+                s.last = last;
+                if end > n {
+                    resp_base::put_stream_tail(out, key, &s.stream);
+                }
                 end
             }
         };
@@ -433,22 +450,24 @@ mod tests {
         assert!(st.create_group(b"g", StreamId { ms: 1_500, seq: 0 }, -1));
         st.delete_ids(&[StreamId { ms: 1_010, seq: 0 }]);
         let mut e = Entry::new(Value::Stream(Box::new(st)));
-        let format = KeyFormat::Rdb(WriteOpts::default());
-        let mut whole = Vec::new();
-        format.put(&mut whole, b"bigstream", &e);
-        let mut d = Deferred::of(b"bigstream", &e, &format).expect("large enough to defer");
-        assert!(Deferred::of(b"bigstream", &e, &KeyFormat::Resp).is_none(), "RESP bases write streams whole");
-        if let Value::Stream(st) = &mut e.value {
-            st.append(&[b"f", b"after"], IdRequest::Auto, 99_999, NodeLimits::default()).expect("append");
-            st.delete_ids(&[StreamId { ms: 1_020, seq: 0 }]);
+        e.expire_at_ms = 1_900_000_000_000;
+        for format in [KeyFormat::Rdb(WriteOpts::default()), KeyFormat::Resp] {
+            let mut e = e.clone();
+            let mut whole = Vec::new();
+            format.put(&mut whole, b"bigstream", &e);
+            let mut d = Deferred::of(b"bigstream", &e, &format).expect("large enough to defer");
+            if let Value::Stream(st) = &mut e.value {
+                st.append(&[b"f", b"after"], IdRequest::Auto, 99_999, NodeLimits::default()).expect("append");
+                st.delete_ids(&[StreamId { ms: 1_020, seq: 0 }]);
+            }
+            let far = Instant::now() + std::time::Duration::from_secs(60);
+            let mut slices = 0;
+            while !d.write_some(&format, 2048, far) {
+                slices += 1;
+            }
+            assert!(slices > 4, "written in slices: {slices}");
+            assert!(d.into_pieces().concat() == whole, "{format:?}: the sliced stream differs from the whole one");
         }
-        let far = Instant::now() + std::time::Duration::from_secs(60);
-        let mut slices = 0;
-        while !d.write_some(&format, 2048, far) {
-            slices += 1;
-        }
-        assert!(slices > 4, "written in slices: {slices}");
-        assert!(d.into_pieces().concat() == whole, "the sliced stream differs from the whole one");
     }
 
     #[test]
