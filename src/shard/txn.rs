@@ -361,10 +361,13 @@ async fn run_exec_batch(
     // Replies by transaction (None: a watched key changed) and position.
     let mut out: Vec<Option<Vec<Vec<u8>>>> = Vec::with_capacity(jobs.len());
     let mut segment = Segment::default();
+    // Shards that logged part of the batch, as the segments report them; a command run alone
+    // may write anywhere, so then the seal asks every shard.
+    let mut seen = Wrote { shards: ShardSet::default(), known: true, tx };
     for (j, job) in jobs.into_iter().enumerate() {
         if !job.watches.is_empty() {
             // The transactions before this one have run (their writes mark watchers).
-            run_segment(&h, std::mem::take(&mut segment), &mut out).await;
+            run_segment(&h, std::mem::take(&mut segment), &mut out, &mut seen).await;
             let id = job.id;
             let checks: Vec<_> = job
                 .watches
@@ -386,7 +389,8 @@ async fn run_exec_batch(
             match single_owner(&cmd, &ctx) {
                 Some(shard) => segment.push(shard, SegCmd { job: j, pos, db, resp3: job.resp3, cmd }),
                 None => {
-                    run_segment(&h, std::mem::take(&mut segment), &mut out).await;
+                    run_segment(&h, std::mem::take(&mut segment), &mut out, &mut seen).await;
+                    seen.known = false;
                     let (reply, new_db) = run_queued(&h, &ctx, db, cmd).await;
                     db = new_db;
                     if let Some(Some(rs)) = out.get_mut(j) {
@@ -396,14 +400,21 @@ async fn run_exec_batch(
             }
         }
     }
-    run_segment(&h, segment, &mut out).await;
+    run_segment(&h, segment, &mut out, &mut seen).await;
     if out.iter().any(Option::is_some) {
         let list: Vec<usize> = shards.iter().copied().collect();
-        seal_aof_parts(&h, tx, &list).await;
+        seal_aof_parts(&h, tx, &list, seen.known.then_some(seen.shards)).await;
     }
     let releases = shards.iter().map(|&s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
     futures::future::join_all(releases).await;
     out
+}
+
+/// Which shards logged part of transaction `tx` so far, when every step that ran reported it.
+struct Wrote {
+    shards: ShardSet,
+    known: bool,
+    tx: u64,
 }
 
 /// One queued command in a segment: where its reply goes (transaction, position), the db
@@ -463,7 +474,13 @@ fn single_owner(cmd: &[Vec<u8>], ctx: &QueuedCtx<'_>) -> Option<usize> {
 
 /// Runs a segment: one call per shard with that shard's commands in order, all shards at
 /// once; puts each reply in its place in `out`.
-async fn run_segment(h: &std::rc::Rc<super::handle::Handle>, segment: Segment, out: &mut [Option<Vec<Vec<u8>>>]) {
+async fn run_segment(
+    h: &std::rc::Rc<super::handle::Handle>,
+    segment: Segment,
+    out: &mut [Option<Vec<Vec<u8>>>],
+    seen: &mut Wrote,
+) {
+    let tx = seen.tx;
     let calls = segment.by_shard.into_iter().map(|(s, cmds)| {
         let places: Vec<(usize, usize)> = cmds.iter().map(|c| (c.job, c.pos)).collect();
         let runs: Vec<(usize, bool, Vec<Vec<u8>>)> = cmds.into_iter().map(|c| (c.db, c.resp3, c.cmd)).collect();
@@ -471,7 +488,7 @@ async fn run_segment(h: &std::rc::Rc<super::handle::Handle>, segment: Segment, o
         let runs = Carried::new(runs, n);
         let call = h.call(s, None, move |st: &mut ShardState| {
             let runs = runs.unpack();
-            Carried::pack(|| {
+            let replies = Carried::pack(|| {
                 runs.iter()
                     .map(|(db, resp3, cmd)| {
                         let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
@@ -480,11 +497,18 @@ async fn run_segment(h: &std::rc::Rc<super::handle::Handle>, segment: Segment, o
                         buf
                     })
                     .collect::<Vec<Vec<u8>>>()
-            })
+            });
+            (replies, st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx)))
         });
-        async move { (places, call.await.unpack()) }
+        async move {
+            let (replies, wrote) = call.await;
+            (s, places, replies.unpack(), wrote)
+        }
     });
-    for (places, replies) in futures::future::join_all(calls).await {
+    for (s, places, replies, wrote) in futures::future::join_all(calls).await {
+        if wrote {
+            seen.shards.insert(s);
+        }
         for ((job, pos), r) in places.into_iter().zip(replies) {
             if let Some(Some(rs)) = out.get_mut(job) {
                 rs[pos] = r;
@@ -500,18 +524,31 @@ async fn run_segment(h: &std::rc::Rc<super::handle::Handle>, segment: Segment, o
 /// is durable and nothing after it is acknowledged before it. The transaction's earlier steps
 /// answered without waiting; a shard's release waits likewise, so a shard that only served
 /// reads is synced too. A transaction nested in another leaves this to the outer one.
-pub(crate) async fn seal_aof_parts(h: &std::rc::Rc<super::handle::Handle>, tx: u64, shards: &[usize]) {
+/// `known_writers`: the shards that logged a part, when the caller knows them (one round
+/// less); otherwise each of `shards` is asked.
+pub(crate) async fn seal_aof_parts(
+    h: &std::rc::Rc<super::handle::Handle>,
+    tx: u64,
+    shards: &[usize],
+    known_writers: Option<ShardSet>,
+) {
     if !crate::persist::aof::info::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    let asks = shards
-        .iter()
-        .map(|&s| h.call(s, Some(tx), move |st: &mut ShardState| st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx))));
-    let wrote = futures::future::join_all(asks).await;
-    let mut writers = ShardSet::default();
-    for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
-        writers.insert(s);
-    }
+    let writers = match known_writers {
+        Some(w) => w,
+        None => {
+            let asks = shards.iter().map(|&s| {
+                h.call(s, Some(tx), move |st: &mut ShardState| st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx)))
+            });
+            let wrote = futures::future::join_all(asks).await;
+            let mut writers = ShardSet::default();
+            for (&s, _) in shards.iter().zip(wrote).filter(|(_, w)| *w) {
+                writers.insert(s);
+            }
+            writers
+        }
+    };
     if writers.len() < 2 {
         return;
     }

@@ -227,7 +227,7 @@ where
     let out = futures::future::join_all(futs).await;
     if seal {
         let all: Vec<usize> = (0..h.nshards).collect();
-        crate::shard::txn::seal_aof_parts(&h, tx, &all).await;
+        crate::shard::txn::seal_aof_parts(&h, tx, &all, None).await;
         let releases = (0..h.nshards).map(|s| h.call(s, Some(tx), move |st: &mut ShardState| st.release(tx)));
         futures::future::join_all(releases).await;
     }
