@@ -488,17 +488,18 @@ async fn run_segment(
         let runs = Carried::new(runs, n);
         let call = h.call(s, None, move |st: &mut ShardState| {
             let runs = runs.unpack();
-            let replies = Carried::pack(|| {
-                runs.iter()
-                    .map(|(db, resp3, cmd)| {
-                        let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
-                        let mut buf = Vec::new();
-                        run_data_here(st, *db, &argv, &mut Out::new(&mut buf, *resp3));
-                        buf
-                    })
-                    .collect::<Vec<Vec<u8>>>()
-            });
-            (replies, st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx)))
+            let replies: Vec<Vec<u8>> = runs
+                .iter()
+                .map(|(db, resp3, cmd)| {
+                    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                    let mut buf = Vec::new();
+                    run_data_here(st, *db, &argv, &mut Out::new(&mut buf, *resp3));
+                    buf
+                })
+                .collect();
+            // Only the replies travel (what the commands stored stays counted here).
+            let n = memory::strings_bytes(&replies);
+            (Carried::new(replies, n), st.aof.as_deref().is_some_and(|a| a.tx_wrote(tx)))
         });
         async move {
             let (replies, wrote) = call.await;
