@@ -383,7 +383,7 @@ async fn run_exec_batch(
             }
         }
         out.push(Some(vec![Vec::new(); job.cmds.len()]));
-        let ctx = QueuedCtx { me, ci: job.ci, resp3: job.resp3, cfg: &cfg, databases, nshards };
+        let ctx = QueuedCtx { me, ci: job.ci, id: job.id, resp3: job.resp3, cfg: &cfg, databases, nshards };
         let mut db = job.db;
         for (pos, cmd) in job.cmds.into_iter().enumerate() {
             match single_owner(&cmd, &ctx) {
@@ -451,6 +451,8 @@ impl Segment {
 struct QueuedCtx<'a> {
     me: usize,
     ci: usize,
+    /// The client's id: `ci` is a slot that a later client may reuse.
+    id: u64,
     resp3: bool,
     cfg: &'a crate::config::Config,
     databases: usize,
@@ -581,7 +583,7 @@ async fn run_queued(
     db: usize,
     cmd: Vec<Vec<u8>>,
 ) -> (Vec<u8>, usize) {
-    let QueuedCtx { me, ci, resp3, cfg, databases, nshards } = *ctx;
+    let QueuedCtx { me, ci, id, resp3, cfg, databases, nshards } = *ctx;
     let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
     let spec = match table::resolve(&argv) {
         Ok(s) => s,
@@ -638,7 +640,9 @@ async fn run_queued(
                 .call(me, None, move |st: &mut ShardState| {
                     let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
                     let mut buf = Vec::new();
-                    if !st.clients.contains(ci) {
+                    // The client may have gone while its EXEC waited for a batch (and its slot
+                    // been reused): its connection commands have no one to act on.
+                    if st.clients.get(ci).is_none_or(|c| c.id != id) {
                         return (buf, false, db);
                     }
                     let r = f(st, ci, &argv, &mut Out::new(&mut buf, resp3));
