@@ -466,12 +466,24 @@ fn single_owner(cmd: &[Vec<u8>], ctx: &QueuedCtx<'_>) -> Option<usize> {
     let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
     let spec = table::resolve(&argv).ok()?;
     let Exec::Data(_) = spec.exec else { return None };
+    match key_owners(spec, &argv, ctx.nshards)[..] {
+        [] => Some(ctx.me),
+        [s] => Some(s),
+        _ => None,
+    }
+}
+
+/// The shards owning the keys of a command, sorted, each once.
+fn key_owners(spec: &CommandSpec, argv: &[&[u8]], nshards: usize) -> SmallVec<[usize; 4]> {
     let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-    spec.key_indexes_of(&argv, &mut idx);
-    let mut owners =
-        idx.iter().map(|&i| crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(argv[i]), ctx.nshards));
-    let first = owners.next().unwrap_or(ctx.me);
-    owners.all(|o| o == first).then_some(first)
+    spec.key_indexes_of(argv, &mut idx);
+    let mut owners: SmallVec<[usize; 4]> = idx
+        .iter()
+        .map(|&i| crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(argv[i]), nshards))
+        .collect();
+    owners.sort_unstable();
+    owners.dedup();
+    owners
 }
 
 /// Runs a segment: one call per shard with that shard's commands in order, all shards at
@@ -595,43 +607,23 @@ async fn run_queued(
     };
     match spec.exec {
         Exec::Data(_) => {
-            let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
-            spec.key_indexes_of(&argv, &mut idx);
-            let mut owners: Vec<usize> = idx
-                .iter()
-                .map(|&i| crate::cluster::slot::owner_shard(crate::cluster::slot::key_slot(argv[i]), nshards))
-                .collect();
-            owners.sort_unstable();
-            owners.dedup();
+            // Data commands on one shard run in segments (`run_segment`): only those
+            // spanning shards come here.
+            let owners = key_owners(spec, &argv, nshards);
             drop(argv);
-            if owners.len() > 1 {
-                let reply = super::coord::run_multi_shard(
-                    h.clone(),
-                    spec,
-                    cmd,
-                    db,
-                    resp3,
-                    owners.into_iter().collect(),
-                    Some(cfg.clone()),
-                    databases,
-                    nshards,
-                )
-                .await;
-                return (reply, db);
-            }
-            let s = owners.first().copied().unwrap_or(me);
-            let n = memory::strings_bytes(&cmd);
-            let cmd = Carried::new(cmd, n);
-            let reply = h
-                .call(s, None, move |st: &mut ShardState| {
-                    let cmd = cmd.unpack();
-                    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
-                    let mut buf = Vec::new();
-                    run_data_here(st, db, &argv, &mut Out::new(&mut buf, resp3));
-                    Carried::vec(buf)
-                })
-                .await
-                .unpack();
+            let owners = owners.into_iter().collect();
+            let reply = super::coord::run_multi_shard(
+                h.clone(),
+                spec,
+                cmd,
+                db,
+                resp3,
+                owners,
+                Some(cfg.clone()),
+                databases,
+                nshards,
+            )
+            .await;
             (reply, db)
         }
         Exec::Conn(f) => {

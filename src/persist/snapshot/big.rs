@@ -324,6 +324,17 @@ mod tests {
     use crate::persist::rdb::write::WriteOpts;
     use crate::store::types::hash::HashLimits;
 
+    /// Writes `d` out a slice of `budget` bytes at a time; returns the record and how many
+    /// slices stopped short of its end.
+    fn write_sliced(mut d: Deferred, format: &KeyFormat, budget: usize) -> (Vec<u8>, usize) {
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let mut slices = 0;
+        while !d.write_some(format, budget, far) {
+            slices += 1;
+        }
+        (d.into_pieces().concat(), slices)
+    }
+
     fn big_hash(n: usize) -> Entry {
         let mut h = HashValue::listpack_from_pairs(std::iter::empty());
         for i in 0..n {
@@ -345,7 +356,7 @@ mod tests {
     fn same_as_whole(mut e: Entry, format: KeyFormat) {
         let mut whole = Vec::new();
         format.put(&mut whole, b"big", &e);
-        let mut d = Deferred::of(b"big", &e, &format).expect("large enough to defer");
+        let d = Deferred::of(b"big", &e, &format).expect("large enough to defer");
         // The live value changes under the share.
         match &mut e.value {
             Value::Hash(h) => {
@@ -365,13 +376,9 @@ mod tests {
             }
             _ => unreachable!(),
         }
-        let far = Instant::now() + std::time::Duration::from_secs(60);
-        let mut slices = 0;
-        while !d.write_some(&format, 4096, far) {
-            slices += 1;
-        }
+        let (record, slices) = write_sliced(d, &format, 4096);
         assert!(slices > 4, "written in slices: {slices}");
-        assert!(d.into_pieces().concat() == whole, "{format:?}: the sliced record differs from the whole one");
+        assert!(record == whole, "{format:?}: the sliced record differs from the whole one");
     }
 
     fn big_zset(n: usize) -> Entry {
@@ -397,11 +404,9 @@ mod tests {
         // Highest first, as Redis writes them.
         let e = big_zset(DEFER_MIN_ELEMENTS * 2);
         let format = KeyFormat::Rdb(WriteOpts::default());
-        let mut d = Deferred::of(b"z", &e, &format).expect("large enough to defer");
-        let far = Instant::now() + std::time::Duration::from_secs(60);
-        while !d.write_some(&format, 2048, far) {}
+        let d = Deferred::of(b"z", &e, &format).expect("large enough to defer");
+        let (record, _) = write_sliced(d, &format, 2048);
         let Value::ZSet(z) = &e.value else { unreachable!() };
-        let record = d.into_pieces().concat();
         let mut head = Vec::new();
         put_key_head(&mut head, b"z", &e, &WriteOpts::default());
         let mut r = crate::persist::rdb::read::Reader::new(&record[head.len()..]);
@@ -423,18 +428,14 @@ mod tests {
             e.expire_at_ms = 1_900_000_000_000;
             let mut whole = Vec::new();
             format.put(&mut whole, b"biglist", &e);
-            let mut d = Deferred::of(b"biglist", &e, &format).expect("large enough to defer");
+            let d = Deferred::of(b"biglist", &e, &format).expect("large enough to defer");
             if let Value::List(l) = &mut e.value {
                 l.push(crate::store::types::list::End::Left, b"after");
                 l.pop(crate::store::types::list::End::Right);
             }
-            let far = Instant::now() + std::time::Duration::from_secs(60);
-            let mut slices = 0;
-            while !d.write_some(&format, 2048, far) {
-                slices += 1;
-            }
+            let (record, slices) = write_sliced(d, &format, 2048);
             assert!(slices > 4, "written in slices: {slices}");
-            assert!(d.into_pieces().concat() == whole, "{format:?}: the sliced list differs from the whole one");
+            assert!(record == whole, "{format:?}: the sliced list differs from the whole one");
         }
     }
 
@@ -455,18 +456,14 @@ mod tests {
             let mut e = e.clone();
             let mut whole = Vec::new();
             format.put(&mut whole, b"bigstream", &e);
-            let mut d = Deferred::of(b"bigstream", &e, &format).expect("large enough to defer");
+            let d = Deferred::of(b"bigstream", &e, &format).expect("large enough to defer");
             if let Value::Stream(st) = &mut e.value {
                 st.append(&[b"f", b"after"], IdRequest::Auto, 99_999, NodeLimits::default()).expect("append");
                 st.delete_ids(&[StreamId { ms: 1_020, seq: 0 }]);
             }
-            let far = Instant::now() + std::time::Duration::from_secs(60);
-            let mut slices = 0;
-            while !d.write_some(&format, 2048, far) {
-                slices += 1;
-            }
+            let (record, slices) = write_sliced(d, &format, 2048);
             assert!(slices > 4, "written in slices: {slices}");
-            assert!(d.into_pieces().concat() == whole, "{format:?}: the sliced stream differs from the whole one");
+            assert!(record == whole, "{format:?}: the sliced stream differs from the whole one");
         }
     }
 

@@ -647,7 +647,7 @@ impl SortedSet {
     }
 
     /// The arena, shared until either side changes it: what a snapshot serialises a slice at
-    /// a time (in arena order, which loading does not depend on).
+    /// a time, highest member first (`SharedEntries::walk_down`).
     pub fn share_entries(&self) -> SharedEntries {
         SharedEntries { nodes: self.scores.nodes.share(), len: self.len, tail: self.tail }
     }
