@@ -84,6 +84,16 @@ fn transactions_match_redis() {
         "INCR B",
         "GET B",
         "EXEC",
+        // SORT BY reads weights on both shards, inside a transaction spanning them.
+        "DEL A B",
+        "RPUSH A 1 2 3",
+        "MSET w_1 30 w_2 20 w_3 10",
+        "MULTI",
+        "SORT A BY w_*",
+        "SORT A BY w_* GET w_*",
+        "SET B 1",
+        "EXEC",
+        "DEL A B w_1 w_2 w_3",
         "MULTI",
         "INCR A",
         "LPUSH B x",
@@ -98,7 +108,16 @@ fn transactions_match_redis() {
         "GET A",
     ]
     .iter()
-    .map(|l| l.split(' ').map(|w| w.replace('A', &a).replace('B', &b)).collect())
+    // Only the words A and B stand for keys (DISCARD, DBSIZE and BY keep theirs).
+    .map(|l| {
+        l.split(' ')
+            .map(|w| match w {
+                "A" => a.clone(),
+                "B" => b.clone(),
+                _ => w.to_owned(),
+            })
+            .collect()
+    })
     .collect();
     for resp3 in [false, true] {
         let mut r = redis.raw();

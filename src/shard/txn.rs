@@ -473,8 +473,12 @@ fn single_owner(cmd: &[Vec<u8>], ctx: &QueuedCtx<'_>) -> Option<usize> {
     }
 }
 
-/// The shards owning the keys of a command, sorted, each once.
+/// The shards owning the keys of a command, sorted, each once; every shard for a command
+/// reading keys named by patterns (SORT BY/GET), which may live anywhere (as `exec::place`).
 fn key_owners(spec: &CommandSpec, argv: &[&[u8]], nshards: usize) -> SmallVec<[usize; 4]> {
+    if nshards > 1 && spec.pattern_keys.is_some_and(|p| (p.uses)(argv)) {
+        return (0..nshards).collect();
+    }
     let mut idx: SmallVec<[usize; 8]> = SmallVec::new();
     spec.key_indexes_of(argv, &mut idx);
     let mut owners: SmallVec<[usize; 4]> = idx
